@@ -1,0 +1,60 @@
+# Procure: `make run` serves the site; `make test` runs every test tier.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+ASSETS := procure/static/govuk
+STAMP := $(VENV)/.installed
+CATALOGUES := $(wildcard procure/translations/*/LC_MESSAGES/messages.po)
+
+.PHONY: run setup test test-fast worker beat lint translations clean
+
+run: setup
+	$(FLASK) db upgrade
+	$(FLASK) demo load
+	$(FLASK) serve
+
+setup: $(STAMP) $(ASSETS)/govuk-frontend.min.css $(CATALOGUES:.po=.mo)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
+$(ASSETS)/govuk-frontend.min.css: node_modules/.package-lock.json
+	rm -rf $(ASSETS) && mkdir -p $(ASSETS)
+	cp node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.css \
+	   node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js $(ASSETS)/
+	cp -r node_modules/govuk-frontend/dist/govuk/assets $(ASSETS)/assets
+
+%.mo: %.po $(STAMP)
+	$(BIN)/pybabel compile --use-fuzzy -f -i $< -o $@
+
+# Every tier. With PROCURE_TEST_DATABASE_URL and PROCURE_REDIS_URL set (CI sets them),
+# the suite also runs on PostgreSQL and against a real Celery worker on Redis.
+test: setup
+	$(BIN)/python -m pytest -n auto --dist loadgroup $(PYTEST_ARGS)
+
+test-fast: setup
+	$(BIN)/python -m pytest -n auto -m "not browser and not integration" $(PYTEST_ARGS)
+
+worker: setup
+	$(BIN)/celery -A workers worker --loglevel=INFO
+
+beat: setup
+	$(BIN)/celery -A workers beat --loglevel=INFO
+
+lint: setup
+	$(BIN)/ruff check procure workers tests config.py wsgi.py
+
+# Extract strings, merge them into the Welsh catalogue (translate the new ones, then commit).
+translations: $(STAMP)
+	$(BIN)/pybabel extract -F procure/translations/babel.cfg -k _l -k lazy_gettext -o procure/translations/messages.pot .
+	$(BIN)/pybabel update -i procure/translations/messages.pot -d procure/translations --no-fuzzy-matching
+
+clean:
+	rm -rf $(ASSETS) instance/procure.db* instance/broker instance/mail

@@ -1,0 +1,1 @@
+"""Platform administration: verifying organisations, the audit log, undelivered e-mail."""

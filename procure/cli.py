@@ -1,0 +1,136 @@
+"""Commands: ``flask --app wsgi db|create-admin|audit|demo|serve``."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from procure.db import get_session, utcnow
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def alembic_config(url: str | None = None):
+    """Alembic's configuration, built in code (the project keeps no alembic.ini)."""
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("sqlalchemy.url",
+                        (url or current_app.config["SQLALCHEMY_DATABASE_URL"]).replace("%", "%%"))
+    return cfg
+
+
+db_cli = AppGroup("db", help="Database migrations (Alembic).")
+
+
+@db_cli.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> None:
+    """Migrate the database up to REVISION (default: head)."""
+    from alembic import command
+
+    command.upgrade(alembic_config(), revision)
+
+
+@db_cli.command("downgrade")
+@click.argument("revision")
+def db_downgrade(revision: str) -> None:
+    """Migrate the database down to REVISION."""
+    from alembic import command
+
+    command.downgrade(alembic_config(), revision)
+
+
+@db_cli.command("revision")
+@click.option("-m", "--message", required=True)
+def db_revision(message: str) -> None:
+    """Write a new migration by comparing the models with the database."""
+    from alembic import command
+
+    import procure.models  # noqa: F401 - register every table
+
+    command.revision(alembic_config(), message=message, autogenerate=True)
+
+
+audit_cli = AppGroup("audit", help="The hash-chained audit log.")
+
+
+@audit_cli.command("verify")
+def audit_verify() -> None:
+    """Check every link of the audit chain; print OK or the first broken link."""
+    from procure.audit.services import verify
+
+    broken = verify(get_session())
+    if broken is None:
+        click.echo("OK: the audit chain is intact.")
+        return
+    click.echo(f"BROKEN at event {broken.seq}: {broken.reason}", err=True)
+    sys.exit(1)
+
+
+@click.command("create-admin")
+@click.option("--email", prompt=True)
+@click.option("--name", prompt=True, default="Administrator")
+@click.password_option()
+def create_admin(email: str, name: str, password: str) -> None:
+    """Create a platform admin (or make an existing account one)."""
+    from procure.accounts.services import create_admin as make_admin
+    from procure.errors import RuleViolation
+
+    try:
+        user = make_admin(get_session(), email=email, name=name, password=password, now=utcnow())
+    except RuleViolation as e:
+        raise click.ClickException(f"refused: {e}") from None
+    click.echo(f"{user.email} is an admin.")
+
+
+demo_cli = AppGroup("demo", help="Demonstration data.")
+
+
+@demo_cli.command("load")
+def demo_load() -> None:
+    """Load the demo organisations and users (safe to run again) and print the sign-ins."""
+    from procure.demo import SIGN_INS, load_demo
+
+    load_demo(get_session(), now=utcnow())
+    click.echo("\nDemo sign-ins (password for every account: %s)" % SIGN_INS["password"])
+    for email, what in SIGN_INS["accounts"]:
+        click.echo(f"  {email:<34} {what}")
+
+
+@click.command("serve")
+@click.option("--port", type=int, default=None)
+def serve(port: int | None) -> None:
+    """Serve the site with a background worker and scheduler beside it (the embedded default)."""
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    port = port or app.config["PORT"]
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "workers", "worker", "--beat", "--pool=solo",
+         "--loglevel=WARNING", "--without-gossip", "--without-mingle",
+         "--schedule", str(app.config["BROKER_DIR"] / "beat-schedule")],
+        env=os.environ.copy(),
+    )
+    click.echo(f"\nProcure is at http://127.0.0.1:{port} (Ctrl+C stops it)\n")
+    try:
+        from werkzeug.serving import run_simple
+
+        run_simple("127.0.0.1", port, app, threaded=True, use_reloader=False)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        try:
+            worker.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+
+
+def init_cli(app: Flask) -> None:
+    for command in (db_cli, audit_cli, demo_cli, create_admin, serve):
+        app.cli.add_command(command)

@@ -1,0 +1,100 @@
+"""Celery wiring and enqueueing by task name after commit.
+
+``procure`` never imports ``workers``: it sends tasks by name. Tasks take ids and plain
+values and are safe to run twice; the outbox and a beat sweeper make delivery reliable
+even when the broker is down at commit time.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from celery import Celery, Task
+from flask import Flask, current_app
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+log = logging.getLogger(__name__)
+
+
+def celery_settings(app: Flask) -> dict[str, Any]:
+    """Celery configuration for at-least-once delivery (see the README's background work)."""
+    cfg = app.config
+    visibility = cfg["CELERY_VISIBILITY_TIMEOUT"]
+    settings: dict[str, Any] = {
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "worker_prefetch_multiplier": 1,
+        "task_time_limit": max(10, visibility - 60),
+        "task_soft_time_limit": max(5, visibility - 120),
+        "task_ignore_result": True,
+        "task_publish_retry": False,
+        "broker_connection_timeout": 2,
+        "broker_connection_retry_on_startup": True,
+        "worker_hijack_root_logger": False,
+        "timezone": "UTC",
+        "beat_schedule": {
+            "outbox-sweep": {"task": "procure.notifications.sweep", "schedule": 60.0},
+            "audit-verify": {"task": "procure.audit.verify", "schedule": 3600.0},
+        },
+    }
+    if cfg["REDIS_URL"]:
+        settings.update(
+            broker_url=cfg["REDIS_URL"],
+            result_backend=cfg["REDIS_URL"],
+            broker_transport_options={"visibility_timeout": visibility},
+            result_backend_transport_options={"visibility_timeout": visibility},
+        )
+    else:
+        # Embedded default: a file-system broker under instance/, no Redis needed.
+        broker_dir = cfg["BROKER_DIR"]
+        for sub in ("out", "processed"):
+            (broker_dir / sub).mkdir(parents=True, exist_ok=True)
+        settings.update(
+            broker_url="filesystem://",
+            broker_transport_options={
+                "data_folder_in": str(broker_dir / "out"),
+                "data_folder_out": str(broker_dir / "out"),
+                "processed_folder": str(broker_dir / "processed"),
+                "store_processed": False,
+            },
+            beat_schedule_filename=str(broker_dir / "beat-schedule"),
+        )
+    return settings
+
+
+def celery_init_app(app: Flask, celery: Celery | None = None) -> Celery:
+    """Configure ``celery`` (or a new app) from the Flask settings; tasks run in an app context."""
+
+    class FlaskTask(Task):
+        def __call__(self, *args: object, **kwargs: object) -> object:
+            with app.app_context():
+                return self.run(*args, **kwargs)
+
+    celery = celery or Celery(app.import_name)
+    celery.Task = FlaskTask
+    celery.conf.update(celery_settings(app))
+    app.extensions["celery"] = celery
+    return celery
+
+
+def enqueue_after_commit(session: Session, task_name: str, *args: Any) -> None:
+    """Send ``task_name(*args)`` once the session's transaction commits (never if it rolls back)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+
+    @event.listens_for(session, "after_commit", once=True)
+    def _send(_session: Session) -> None:
+        send(app, task_name, *args)
+
+
+def send(app: Flask, task_name: str, *args: Any) -> None:
+    """Hand a task to the broker now. A failure is logged, not raised: the sweeper retries."""
+    if app.config["RECORD_JOBS"]:
+        app.extensions.setdefault("job_recorder", []).append((task_name, args))
+        return
+    try:
+        app.extensions["celery"].send_task(task_name, args=list(args))
+    except Exception:  # noqa: BLE001 - the broker may be down; the outbox keeps the work
+        log.warning("could not enqueue %s; the periodic sweep will pick it up", task_name,
+                    exc_info=True)

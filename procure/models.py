@@ -1,0 +1,12 @@
+"""Every model, imported in one place for Alembic and the migration check."""
+
+from procure.accounts.models import (  # noqa: F401
+    AccountToken,
+    Membership,
+    Organisation,
+    User,
+    UserSession,
+)
+from procure.audit.models import AuditChainHead, AuditEvent  # noqa: F401
+from procure.db import Base  # noqa: F401
+from procure.notifications.models import OutboxMessage  # noqa: F401

@@ -1,0 +1,1 @@
+"""The transactional outbox: e-mails written with the change, delivered by workers."""

@@ -1,0 +1,1 @@
+"""Public pages: home, cookies, accessibility statement, privacy notice."""

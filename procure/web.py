@@ -1,0 +1,89 @@
+"""The web layer: blueprints, template helpers and the error pages."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from flask import Blueprint, Flask, g, render_template, request
+from flask_babel import format_datetime
+from flask_wtf.csrf import CSRFError
+from govuk_frontend_wtf.main import WTFormsHelpers
+from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
+from werkzeug.exceptions import HTTPException
+
+from procure.errors import InvalidTransition, NotFound, NotPermitted
+
+log = logging.getLogger(__name__)
+
+ERROR_TEMPLATES = {400: "errors/400.html", 403: "errors/403.html", 404: "errors/404.html",
+                   405: "errors/405.html", 409: "errors/409.html", 413: "errors/413.html",
+                   429: "errors/429.html"}
+
+
+def init_web(app: Flask) -> None:
+    app.jinja_loader = ChoiceLoader([
+        app.jinja_loader,
+        PrefixLoader({
+            "govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja"),
+            "govuk_frontend_wtf": PackageLoader("govuk_frontend_wtf"),
+        }),
+    ])
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+    app.jinja_env.add_extension("jinja2.ext.do")
+    app.jinja_env.filters["london"] = lambda dt, fmt="d MMMM yyyy, HH:mm": (
+        format_datetime(dt, fmt) if dt else "")
+    WTFormsHelpers(app)
+
+    # GOV.UK Frontend's fonts and images, copied from npm by `make assets`.
+    app.register_blueprint(Blueprint("govuk_assets", __name__,
+                                     static_folder="static/govuk/assets",
+                                     static_url_path="/assets"))
+
+    from procure.accounts.organisation_views import bp as organisations_bp
+    from procure.accounts.views import bp as accounts_bp
+    from procure.admin.views import bp as admin_bp
+    from procure.pages.views import bp as pages_bp
+
+    for bp in (pages_bp, accounts_bp, organisations_bp, admin_bp):
+        app.register_blueprint(bp)
+
+    @app.before_request
+    def _request_id() -> None:
+        g.request_id = request.headers.get("X-Request-Id", "")[:64] or uuid.uuid4().hex
+
+    @app.errorhandler(NotFound)
+    def _not_found(_e: NotFound):
+        return render_template(ERROR_TEMPLATES[404]), 404
+
+    @app.errorhandler(NotPermitted)
+    def _forbidden(_e: NotPermitted):
+        return render_template(ERROR_TEMPLATES[403]), 403
+
+    @app.errorhandler(InvalidTransition)
+    def _conflict(_e: InvalidTransition):
+        return render_template(ERROR_TEMPLATES[409]), 409
+
+    @app.errorhandler(CSRFError)
+    def _csrf(_e: CSRFError):
+        return render_template("errors/csrf.html"), 400
+
+    @app.errorhandler(HTTPException)
+    def _http(e: HTTPException):
+        template = ERROR_TEMPLATES.get(e.code or 500)
+        if template is None:
+            return e
+        response = e.get_response()
+        response.set_data(render_template(template))
+        response.content_type = "text/html; charset=utf-8"
+        return response
+
+    @app.errorhandler(Exception)
+    def _server_error(e: Exception):
+        log.exception("unhandled error (request %s)", g.get("request_id"))
+        # Roll back so nothing is half saved, and show a page with no detail.
+        from procure.db import get_session
+
+        get_session().rollback()
+        return render_template("errors/500.html", request_id=g.get("request_id")), 500

@@ -1,0 +1,54 @@
+"""Thin tasks: take ids and plain values, call one service inside an app context."""
+
+from __future__ import annotations
+
+from workers import celery
+
+
+def _in_app(fn):
+    """Run ``fn`` inside the Flask app context, with a fresh database session."""
+
+    def wrapper(*args, **kwargs):
+        with celery.flask_app.app_context():
+            return fn(*args, **kwargs)
+
+    wrapper.__name__ = fn.__name__
+    wrapper.__doc__ = fn.__doc__
+    return wrapper
+
+
+@celery.task(name="procure.notifications.deliver")
+@_in_app
+def deliver(message_id: int) -> bool:
+    """Deliver one outbox message (a no-op if it was already sent)."""
+    from procure.db import get_session, utcnow
+    from procure.notifications.services import deliver as deliver_message
+
+    return deliver_message(get_session(), int(message_id), now=utcnow())
+
+
+@celery.task(name="procure.notifications.sweep")
+@_in_app
+def sweep() -> int:
+    """Deliver every pending message that is due (lost enqueues, earlier failures)."""
+    from procure.db import get_session, utcnow
+    from procure.notifications.services import sweep as sweep_outbox
+
+    return sweep_outbox(get_session(), now=utcnow())
+
+
+@celery.task(name="procure.audit.verify")
+@_in_app
+def verify_audit() -> str:
+    """Check the audit chain; log loudly if a link is broken."""
+    import logging
+
+    from procure.audit.services import verify
+    from procure.db import get_session
+
+    broken = verify(get_session())
+    if broken is not None:
+        logging.getLogger("procure.audit").error("audit chain broken at %s: %s",
+                                                 broken.seq, broken.reason)
+        return f"broken at {broken.seq}"
+    return "ok"
