@@ -83,11 +83,14 @@ SETTINGS: tuple[Setting, ...] = (
             "Seconds before Redis redelivers an unacknowledged task; the hard task time "
             "limit is kept below it."),
     Setting("PROCURE_SESSION_IDLE_MINUTES", "30", "Sign-out after this long without a request."),
-    Setting("PROCURE_SESSION_MAX_HOURS", "12", "Sign-out this long after signing in, whatever."),
+    Setting("PROCURE_SESSION_MAX_HOURS", "12", "Sign-out this long after signing in, however active."),
     Setting("PROCURE_SIGNIN_LIMITS_ADDRESS", "20 per minute; 200 per hour",
             "Failed sign-ins allowed per network address."),
     Setting("PROCURE_SIGNIN_LIMITS_ACCOUNT", "5 per minute; 30 per hour",
             "Failed sign-ins allowed per account (slows guessing, never locks out for good)."),
+    Setting("PROCURE_TRUSTED_PROXIES", "0",
+            "How many reverse proxies in front set X-Forwarded-For/-Proto (for per-address "
+            "rate limits and HTTPS detection)."),
     Setting("PROCURE_TEST_DATABASE_URL", "(unset)",
             "Tests only: also run the suite on this PostgreSQL server."),
 )
@@ -123,6 +126,7 @@ class Config:
             "PROCURE_SIGNIN_LIMITS_ADDRESS", "20 per minute; 200 per hour")
         self.SIGNIN_LIMITS_ACCOUNT = _env(
             "PROCURE_SIGNIN_LIMITS_ACCOUNT", "5 per minute; 30 per hour")
+        self.TRUSTED_PROXIES = _int("PROCURE_TRUSTED_PROXIES", 0)
         self.RECORD_JOBS = False  # tests record enqueued jobs instead of sending them
 
         # Framework settings derived from the above.

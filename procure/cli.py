@@ -119,6 +119,8 @@ def serve(port: int | None) -> None:
         env=os.environ.copy(),
     )
     click.echo(f"\nProcure is at http://127.0.0.1:{port} (Ctrl+C stops it)\n")
+    # Stop the worker too when this process is asked to stop.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         from werkzeug.serving import run_simple
 

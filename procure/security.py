@@ -44,6 +44,11 @@ def _csp() -> str:
 
 
 def init_security(app: Flask) -> None:
+    if app.config["TRUSTED_PROXIES"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     login_manager.init_app(app)
     login_manager.login_view = "accounts.sign_in"
     login_manager.login_message = None
