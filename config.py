@@ -160,7 +160,7 @@ class TestingConfig(Config):
 
     def __init__(self) -> None:
         super().__init__()
-        self.SECRET_KEY = "testing-secret-key-not-for-production"
+        self.SECRET_KEY = "testing-secret-key-not-for-production"  # noqa: S105 - tests only
         self.RECORD_JOBS = True
         self.RATELIMIT_STORAGE_URI = "memory://"
 

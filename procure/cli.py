@@ -101,7 +101,7 @@ def demo_load() -> None:
     from procure.demo import SIGN_INS, load_demo
 
     load_demo(get_session(), now=utcnow())
-    click.echo("\nDemo sign-ins (password for every account: %s)" % SIGN_INS["password"])
+    click.echo(f"\nDemo sign-ins (password for every account: {SIGN_INS['password']})")
     for email, what in SIGN_INS["accounts"]:
         click.echo(f"  {email:<34} {what}")
 

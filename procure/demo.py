@@ -16,7 +16,7 @@ from procure.accounts.models import (
 )
 from procure.audit import services as audit
 
-DEMO_PASSWORD = "demo-procure-2026"
+DEMO_PASSWORD = "demo-procure-2026"  # noqa: S105 - published demo sign-in
 
 ORGANISATIONS = [
     # name, kind, verified

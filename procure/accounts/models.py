@@ -34,7 +34,7 @@ class Locale(StrEnum):
 
 class TokenPurpose(StrEnum):
     CONFIRM_EMAIL = "confirm_email"
-    RESET_PASSWORD = "reset_password"
+    RESET_PASSWORD = "reset_password"  # noqa: S105 - a purpose, not a secret
 
 
 class Organisation(Base):

@@ -100,6 +100,7 @@ def register_user(session: Session, *, name: str, email: str, password: str, loc
     if locale not in set(Locale):
         raise RuleViolation({"locale": "locale_invalid"})
     existing = get_user_by_email(session, email)
+    password_hash = generate_password_hash(password)  # on both paths, so timing tells nothing
     if existing is not None:
         queue_email(session, key=f"account-exists:{existing.id}:{now.isoformat()}",
                     template="account_exists", to_email=existing.email, locale=existing.locale,
@@ -107,24 +108,42 @@ def register_user(session: Session, *, name: str, email: str, password: str, loc
                     context={"name": existing.name, "sign_in_url": external_url("accounts.sign_in")})
         session.commit()
         return None
-    user = User(email=email, name=name.strip(), password_hash=generate_password_hash(password),
-                locale=locale, is_admin=False, is_disabled=False, created_at=now)
+    user = User(email=email, name=name.strip(), password_hash=password_hash, locale=locale,
+                is_admin=False, is_disabled=False, created_at=now)
     session.add(user)
     try:
         session.flush()
     except IntegrityError:  # registered concurrently
         session.rollback()
         return None
-    token = _issue_token(session, user, TokenPurpose.CONFIRM_EMAIL, now, CONFIRM_TOKEN_LIFETIME)
     audit.record(session, action="user.registered", subject_type="user", subject_id=user.id,
                  actor_id=user.id, now=now)
-    queue_email(session, key=f"welcome:{user.id}", template="welcome", to_email=user.email,
+    _send_confirmation(session, user, now, key=f"welcome:{user.id}")
+    session.commit()
+    return user
+
+
+def _send_confirmation(session: Session, user: User, now: datetime, key: str) -> None:
+    token = _issue_token(session, user, TokenPurpose.CONFIRM_EMAIL, now, CONFIRM_TOKEN_LIFETIME)
+    queue_email(session, key=key, template="welcome", to_email=user.email,
                 locale=user.locale, recipient_id=user.id, now=now, sensitive=True,
                 context={"name": user.name,
                          "confirm_url": external_url("accounts.confirm_email", token=token),
                          "hours": int(CONFIRM_TOKEN_LIFETIME.total_seconds() // 3600)})
+
+
+def resend_confirmation(session: Session, *, email: str, password: str, now: datetime) -> bool:
+    """Send a fresh confirmation link to someone who signs in before confirming their address.
+
+    Only with the right password, so it tells a stranger nothing.
+    """
+    user = get_user_by_email(session, email)
+    if (user is None or user.email_confirmed_at is not None or user.is_disabled
+            or not check_password_hash(user.password_hash, password)):
+        return False
+    _send_confirmation(session, user, now, key=f"welcome:{user.id}:{now.isoformat()}")
     session.commit()
-    return user
+    return True
 
 
 def confirm_email(session: Session, *, token: str, now: datetime) -> User:

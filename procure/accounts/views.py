@@ -101,6 +101,10 @@ def sign_in():
             services.start_session(db, user=user, now=utcnow())
             login_user(user)
             return redirect(next_url if is_safe_next(next_url) else url_for("accounts.show_account"))
+        if services.resend_confirmation(db, email=form.email.data, password=form.password.data,
+                                        now=utcnow()):
+            return render_template("accounts/check_email.html",
+                                   email=normalise_email(form.email.data), unconfirmed=True)
         form.email.errors = [_("Enter a correct e-mail address and password")]
     status = 400 if form.errors else 200
     return render_template("accounts/sign_in.html", form=form), status

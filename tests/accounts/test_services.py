@@ -198,3 +198,18 @@ def test_verify_organisation_admin_only_notifies_editors(ctx, db, now):
         services.verify_organisation(db, actor=admin, organisation_id=org.id, now=now)
     with pytest.raises(NotFound):
         services.verify_organisation(db, actor=admin, organisation_id=999_999, now=now)
+
+
+def test_signing_in_before_confirming_resends_the_link_only_with_the_right_password(ctx, db, now):
+    services.register_user(db, name="Ann", email="ann@example.org",
+                           password="a long enough passphrase", locale="en", now=now)
+    assert not services.resend_confirmation(db, email="ann@example.org",
+                                            password="not the password", now=now)
+    assert len(_outbox(db, "welcome")) == 1
+    later = now + timedelta(minutes=5)
+    assert services.resend_confirmation(db, email="ann@example.org",
+                                        password="a long enough passphrase", now=later)
+    fresh = _outbox(db, "welcome")[-1].body.split("/confirm-email/")[1].split()[0]
+    assert services.confirm_email(db, token=fresh, now=later).is_active
+    assert not services.resend_confirmation(db, email="ann@example.org",
+                                            password="a long enough passphrase", now=later)
