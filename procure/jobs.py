@@ -22,12 +22,17 @@ def celery_settings(app: Flask) -> dict[str, Any]:
     """Celery configuration for at-least-once delivery (see the README's background work)."""
     cfg = app.config
     visibility = cfg["CELERY_VISIBILITY_TIMEOUT"]
+    if visibility < 5:
+        raise ValueError("PROCURE_CELERY_VISIBILITY_TIMEOUT must be at least 5 seconds")
+    # The hard limit must stay below the visibility timeout, or Redis hands a still-running
+    # task to a second worker. A margin of a fifth, at most a minute (3600 s: 3540 and 3480).
+    margin = min(60, visibility // 5)
     settings: dict[str, Any] = {
         "task_acks_late": True,
         "task_reject_on_worker_lost": True,
         "worker_prefetch_multiplier": 1,
-        "task_time_limit": max(10, visibility - 60),
-        "task_soft_time_limit": max(5, visibility - 120),
+        "task_time_limit": visibility - margin,
+        "task_soft_time_limit": visibility - 2 * margin,
         "task_ignore_result": True,
         "task_publish_retry": False,
         "broker_connection_timeout": 2,
@@ -43,7 +48,18 @@ def celery_settings(app: Flask) -> dict[str, Any]:
         settings.update(
             broker_url=cfg["REDIS_URL"],
             result_backend=cfg["REDIS_URL"],
-            broker_transport_options={"visibility_timeout": visibility},
+            broker_transport_options={
+                "visibility_timeout": visibility,
+                # Kombu looks for unacknowledged tasks of dead workers only every
+                # interval x throttle seconds (10 x 10 by default, whatever the timeout):
+                # look every tenth of the timeout (at most a minute) so a task held by a
+                # killed worker comes back soon after the timeout, not minutes later.
+                "unacked_restore_interval": max(1, min(60, visibility // 10)),
+                "unacked_restore_throttle": 1,
+                # A worker killed while restoring leaves this lock behind; it must not block
+                # restoring for longer than one visibility timeout (default 300 s).
+                "unacked_mutex_expire": min(300, visibility),
+            },
             result_backend_transport_options={"visibility_timeout": visibility},
         )
     else:
@@ -79,13 +95,32 @@ def celery_init_app(app: Flask, celery: Celery | None = None) -> Celery:
     return celery
 
 
+_PENDING = "procure_jobs_pending"
+
+
 def enqueue_after_commit(session: Session, task_name: str, *args: Any) -> None:
     """Send ``task_name(*args)`` once the session's transaction commits (never if it rolls back)."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if _PENDING not in session.info:
+        session.info[_PENDING] = []
+        event.listen(session, "after_commit", _send_pending)
+        event.listen(session, "after_transaction_end", _forget_pending)
+    session.info[_PENDING].append((app, task_name, args))
 
-    @event.listens_for(session, "after_commit", once=True)
-    def _send(_session: Session) -> None:
+
+def _send_pending(session: Session) -> None:
+    if session.in_nested_transaction():  # a savepoint: the outer transaction may still roll back
+        return
+    pending, session.info[_PENDING] = session.info[_PENDING], []
+    for app, task_name, args in pending:
         send(app, task_name, *args)
+
+
+def _forget_pending(session: Session, transaction: Any) -> None:
+    # The transaction ended without committing (rolled back or closed): its jobs must not run,
+    # even if the session is used again for a later transaction that commits.
+    if transaction.parent is None:
+        session.info[_PENDING] = []
 
 
 def send(app: Flask, task_name: str, *args: Any) -> None:
@@ -94,7 +129,9 @@ def send(app: Flask, task_name: str, *args: Any) -> None:
         app.extensions.setdefault("job_recorder", []).append((task_name, args))
         return
     try:
-        app.extensions["celery"].send_task(task_name, args=list(args))
+        # ignore_result: nobody reads task results, and asking for one makes send_task
+        # subscribe to the result backend first, which blocks ~20 s when Redis is down.
+        app.extensions["celery"].send_task(task_name, args=list(args), ignore_result=True)
     except Exception:  # noqa: BLE001 - the broker may be down; the outbox keeps the work
         log.warning("could not enqueue %s; the periodic sweep will pick it up", task_name,
                     exc_info=True)

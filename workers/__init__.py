@@ -5,20 +5,35 @@ The Flask app is built lazily, when Celery first reads its configuration, not at
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 from celery import Celery
 
-celery = Celery("procure", include=["workers.tasks"])
+ROOT = Path(__file__).resolve().parent.parent
 
 
-@celery.on_configure.connect
-def _configure(sender: Celery, **_kwargs: object) -> None:
-    from procure import create_app
-    from procure.jobs import celery_settings
+class ProcureCelery(Celery):
+    def on_configure(self) -> None:
+        """Build the Flask app and take Celery's settings from it.
 
-    flask_app = create_app()
-    sender.flask_app = flask_app
-    sender.config_from_object(celery_settings(flask_app))
-    flask_app.extensions["celery"] = sender
+        A method, not an ``on_configure`` signal receiver: Celery logs and swallows errors
+        raised by signal receivers, and a worker whose app failed to build would then run on
+        Celery's defaults (a broker at amqp://localhost) instead of stopping.
+        """
+        # config.py sits at the project root, outside the installed packages. The ``celery``
+        # script puts the working directory on sys.path only while it looks up ``-A workers``,
+        # so by the time the configuration is read ``import config`` would fail.
+        if str(ROOT) not in sys.path:
+            sys.path.insert(0, str(ROOT))
+        from procure import create_app
+        from procure.jobs import celery_settings
+
+        flask_app = create_app()
+        self.flask_app = flask_app
+        self.config_from_object(celery_settings(flask_app))
+        flask_app.extensions["celery"] = self
 
 
+celery = ProcureCelery("procure", include=["workers.tasks"])
 app = celery

@@ -73,8 +73,9 @@ def build_message(message: OutboxMessage, sender: str, domain: str) -> EmailMess
     email["Subject"] = message.subject
     email["Message-ID"] = rules.message_id(message.idempotency_key, domain)
     email["Date"] = format_datetime(message.created_at)
-    email["Content-Language"] = message.locale
     email.set_content(message.body)
+    # After set_content, which drops every Content-* header set before it.
+    email["Content-Language"] = message.locale
     return email
 
 
