@@ -132,6 +132,6 @@ def send(app: Flask, task_name: str, *args: Any) -> None:
         # ignore_result: nobody reads task results, and asking for one makes send_task
         # subscribe to the result backend first, which blocks ~20 s when Redis is down.
         app.extensions["celery"].send_task(task_name, args=list(args), ignore_result=True)
-    except Exception:  # noqa: BLE001 - the broker may be down; the outbox keeps the work
-        log.warning("could not enqueue %s; the periodic sweep will pick it up", task_name,
-                    exc_info=True)
+    except Exception as exc:  # noqa: BLE001 - the broker may be down; the outbox keeps the work
+        log.warning("could not enqueue %s (%s); the periodic sweep will pick it up", task_name,
+                    exc)
