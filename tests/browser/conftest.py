@@ -1,0 +1,207 @@
+"""The browser tier: a live Procure server and Debian Chromium driven by Playwright.
+
+Each pytest process (each xdist worker) gets its own server, on a fresh SQLite file and a
+free port, and its own browser; every test gets a fresh browser context, so cookies and
+language choices never leak between tests. People who must be signed in are signed in
+once, through the real sign-in form, and their cookies reused (``storage_state``).
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import re
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from tests.conftest import migrate
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+DEMO_PASSWORD = "demo-procure-2026"
+
+# People added beside the demo data, for states the demo does not have.
+NEWCOMER = ("newcomer@example.org", "Nia Newcomer")  # confirmed, no organisation yet
+JOINERS = [("joiner@example.org", "Jo Joiner"),  # both asked to join the health board
+           ("joiner2@example.org", "Jac Joiner")]
+
+expect.set_options(timeout=10_000)
+
+
+@dataclass
+class LiveServer:
+    app: Flask
+    url: str
+    mail_dir: Path
+
+    def run(self, fn: Callable[[Any], Any]) -> Any:
+        """Call ``fn(session)`` inside an app context on the live server's database."""
+        from procure.db import get_session
+
+        with self.app.app_context():
+            return fn(get_session())
+
+    def deliver_mail(self) -> None:
+        """Deliver the outbox now (the testing config records jobs instead of sending them)."""
+        from procure.db import utcnow
+        from procure.notifications.services import sweep
+
+        self.run(lambda s: sweep(s, now=utcnow()))
+
+    def mail_to(self, address: str) -> list[email.message.EmailMessage]:
+        """The delivered e-mails addressed to ``address``, oldest first."""
+        self.deliver_mail()
+        found = []
+        for path in sorted(self.mail_dir.glob("*.eml"), key=lambda p: p.stat().st_mtime_ns):
+            msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+            if msg["To"] == address:
+                found.append(msg)
+        return found
+
+    def link_in_mail(self, address: str, path_prefix: str) -> str:
+        """The last link to ``path_prefix`` in the e-mails sent to ``address``."""
+        links = [link for msg in self.mail_to(address)
+                 for link in re.findall(r"https?://\S+", msg.get_content())
+                 if link.startswith(self.url + path_prefix)]
+        assert links, f"no e-mail to {address} links to {path_prefix}"
+        return links[-1]
+
+
+def _add_people(session) -> None:
+    """A confirmed person with no organisation, and two whose requests to join are pending."""
+    from sqlalchemy import select
+    from werkzeug.security import generate_password_hash
+
+    from procure.accounts import services
+    from procure.accounts.models import Organisation, User
+    from procure.db import utcnow
+
+    now = utcnow()
+    users = {}
+    for address, name in (NEWCOMER, *JOINERS):
+        user = User(email=address, name=name, password_hash=generate_password_hash(DEMO_PASSWORD),
+                    locale="en", is_admin=False, is_disabled=False, created_at=now,
+                    email_confirmed_at=now)
+        session.add(user)
+        users[address] = user
+    session.commit()
+    health = session.execute(select(Organisation).where(
+        Organisation.name.like("%Example Health Board"))).scalar_one()
+    for address, _name in JOINERS:
+        services.request_membership(session, actor=users[address], organisation_id=health.id,
+                                    now=now)
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    from procure import create_app
+    from procure.db import utcnow
+    from procure.demo import load_demo
+
+    root = tmp_path_factory.mktemp("live")
+    url = f"sqlite:///{root / 'procure.db'}"
+    migrate(url)
+    mail_dir = root / "mail"
+    app = create_app("testing", SQLALCHEMY_DATABASE_URL=url, MAIL_DIR=mail_dir,
+                     BASE_URL="http://127.0.0.1")
+    # Port 0: the kernel picks a free port, so parallel workers never collide. Links in
+    # e-mails need that port, and the app reads BASE_URL per request, so set it now,
+    # before the first request.
+    server: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True)
+    base_url = f"http://127.0.0.1:{server.server_port}"
+    app.config["BASE_URL"] = base_url
+    live = LiveServer(app=app, url=base_url, mail_dir=mail_dir)
+    live.run(lambda s: load_demo(s, now=utcnow()))
+    live.run(_add_people)
+
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    yield live
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=10)
+    app.extensions["db_engine"].dispose()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits() -> None:
+    # The limiter is a module-level singleton whose in-memory counts all apps in the
+    # process share; start each test with none, as the unit tier's client fixture does.
+    # (RATELIMIT_ENABLED=False is not used: Flask-Limiter copies it onto the singleton,
+    # which would switch rate limiting off for unit tests later in the same worker.)
+    from procure.extensions import limiter
+
+    limiter.reset()
+
+
+@pytest.fixture(scope="session")
+def playwright_instance() -> Iterator[Playwright]:
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_instance: Playwright) -> Iterator[Browser]:
+    browser = playwright_instance.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture(scope="session")
+def signed_in_state(browser: Browser, live_server: LiveServer) -> Callable[[str], dict]:
+    """The cookies of a session signed in as ``address``, made once per person and reused."""
+    states: dict[str, dict] = {}
+
+    def get(address: str) -> dict:
+        if address not in states:
+            context = browser.new_context(base_url=live_server.url)
+            page = context.new_page()
+            sign_in(page, address)
+            states[address] = context.storage_state()
+            context.close()
+        return states[address]
+
+    return get
+
+
+@pytest.fixture
+def new_context(browser: Browser, live_server: LiveServer,
+                signed_in_state: Callable[[str], dict]) -> Iterator[Callable[..., BrowserContext]]:
+    """Make a fresh browser context, optionally already signed in as someone."""
+    contexts: list[BrowserContext] = []
+
+    def make(as_user: str | None = None) -> BrowserContext:
+        context = browser.new_context(
+            base_url=live_server.url,
+            storage_state=signed_in_state(as_user) if as_user else None)
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_context: Callable[..., BrowserContext]) -> Page:
+    return new_context().new_page()
+
+
+def sign_in(page: Page, address: str, password: str = DEMO_PASSWORD) -> None:
+    """Sign in through the form and wait for the account page."""
+    page.goto("/sign-in")
+    page.get_by_label("E-mail address").fill(address)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your account")
