@@ -10,6 +10,7 @@ from flask_babel import format_datetime
 from flask_wtf.csrf import CSRFError
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
+from markupsafe import escape
 from werkzeug.exceptions import HTTPException
 
 from procure.errors import InvalidTransition, NotFound, NotPermitted
@@ -85,5 +86,12 @@ def init_web(app: Flask) -> None:
         # Roll back so nothing is half saved, and show a page with no detail.
         from procure.db import get_session
 
-        get_session().rollback()
-        return render_template("errors/500.html", request_id=g.get("request_id")), 500
+        request_id = g.get("request_id")
+        try:
+            get_session().rollback()
+            return render_template("errors/500.html", request_id=request_id), 500
+        except Exception:  # noqa: BLE001 - e.g. the database is down: still answer plainly
+            log.exception("error page failed (request %s)", request_id)
+            return (f"<!DOCTYPE html><html lang=\"en\"><title>Service error</title>"
+                    f"<h1>Sorry, there is a problem with the service</h1>"
+                    f"<p>Reference: {escape(request_id or '')}</p></html>", 500)

@@ -215,3 +215,26 @@ def test_500_page_has_a_reference_and_no_traceback(monkeypatch, tmp_path, caplog
     assert given.status_code == 500
     assert "req-&lt;b&gt;42&lt;/b&gt;" in given.get_data(as_text=True)
     assert "<b>42</b>" not in given.get_data(as_text=True)
+
+
+def test_error_page_still_answers_when_the_error_template_itself_fails(tmp_path, monkeypatch):
+    """If the database is gone, the 500 page cannot load the user; a plain page still says sorry."""
+    from procure import create_app
+
+    broken = create_app("testing", SQLALCHEMY_DATABASE_URL=f"sqlite:///{tmp_path / 'x.db'}",
+                        PROPAGATE_EXCEPTIONS=False)
+
+    @broken.get("/boom")
+    def boom():
+        raise RuntimeError("boom")
+
+    def failing_render(*_args, **_kwargs):
+        raise RuntimeError("template failed")
+
+    monkeypatch.setattr("procure.web.render_template", failing_render)
+    response = broken.test_client().get("/boom", headers={"X-Request-Id": "ref-123"})
+    assert response.status_code == 500
+    body = response.get_data(as_text=True)
+    assert "problem with the service" in body and "ref-123" in body
+    assert "Traceback" not in body and "boom" not in body
+    assert "object-src 'none'" in response.headers["Content-Security-Policy"]
