@@ -102,6 +102,28 @@ def _add_people(session) -> None:
                                     now=now)
 
 
+def _buffered(app: Flask):
+    """Read each response body fully, and close it, before the server starts sending it.
+
+    Werkzeug's development server closes a response only after draining the socket, and
+    skips the close when that drain fails because the browser reset the connection (as
+    Chromium does when a test closes its context while the favicon is still loading). A
+    static file's handle was then left to the garbage collector: a ResourceWarning, which
+    `filterwarnings = error` turns into a failure of whichever test happens to be running.
+    """
+    def wsgi(environ, start_response):
+        result = app(environ, start_response)
+        try:
+            body = b"".join(result)
+        finally:
+            close = getattr(result, "close", None)
+            if close is not None:
+                close()
+        return [body]
+
+    return wsgi
+
+
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     from procure import create_app
@@ -117,7 +139,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     # Port 0: the kernel picks a free port, so parallel workers never collide. Links in
     # e-mails need that port, and the app reads BASE_URL per request, so set it now,
     # before the first request.
-    server: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True)
+    server: BaseWSGIServer = make_server("127.0.0.1", 0, _buffered(app), threaded=True)
     base_url = f"http://127.0.0.1:{server.server_port}"
     app.config["BASE_URL"] = base_url
     live = LiveServer(app=app, url=base_url, mail_dir=mail_dir)
