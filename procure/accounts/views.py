@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_limiter import RequestLimit
 from flask_login import current_user, login_required, login_user, logout_user
@@ -36,12 +36,10 @@ def _throttled(scope: str):
 
 
 def _address_limits() -> str:
-    from flask import current_app
     return current_app.config["SIGNIN_LIMITS_ADDRESS"]
 
 
 def _account_limits() -> str:
-    from flask import current_app
     return current_app.config["SIGNIN_LIMITS_ACCOUNT"]
 
 
@@ -138,8 +136,7 @@ def update_language():
         services.set_locale(get_session(), actor=current_user, locale=form.locale.data,
                             now=utcnow())
         flash(_("Your language preference is saved."), "success")
-        response = redirect(url_for("accounts.show_account", lang=form.locale.data))
-        return response
+        return redirect(url_for("accounts.show_account", lang=form.locale.data))
     return render_template("accounts/account.html", form=form), 400
 
 
