@@ -10,3 +10,15 @@ from procure.accounts.models import (  # noqa: F401
 from procure.audit.models import AuditChainHead, AuditEvent  # noqa: F401
 from procure.db import Base  # noqa: F401
 from procure.notifications.models import OutboxMessage  # noqa: F401
+from procure.challenges.models import (  # noqa: F401
+    Amendment,
+    Challenge,
+    ChallengeFunder,
+    ChallengeTag,
+    Clarification,
+    OutcomeMeasure,
+    Phase,
+    PhaseCriterion,
+    TagFollow,
+)
+from procure.values.models import ValueCriterion, ValueFramework  # noqa: F401

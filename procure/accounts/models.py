@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from procure.db import Base
@@ -69,6 +69,8 @@ class User(Base):
     is_disabled: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime]
     email_confirmed_at: Mapped[datetime | None]
+    # E-mail me when a challenge with a tag I follow opens.
+    notify_followed_tags: Mapped[bool] = mapped_column(default=True, server_default=true())
 
     membership: Mapped[Membership | None] = relationship(
         back_populates="user", foreign_keys="Membership.user_id", uselist=False

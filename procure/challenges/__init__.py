@@ -1,0 +1,1 @@
+"""Challenges: authoring, co-funding, phases and criteria, publication, clarifications, amendments."""

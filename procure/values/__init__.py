@@ -1,0 +1,1 @@
+"""Shared value frameworks: the criteria every challenge is judged against."""
