@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+from datetime import datetime, time
 from typing import Any
 
 from flask_babel import gettext
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxInput,
+    GovDateInput,
     GovPasswordInput,
     GovRadioInput,
     GovSelect,
@@ -14,6 +17,9 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextArea,
     GovTextInput,
 )
+from wtforms import DateField
+
+from procure.clock import london_to_utc
 
 
 class _TranslatedError:
@@ -54,6 +60,17 @@ class CheckboxInput(_TranslatedError, GovCheckboxInput):
     pass
 
 
+class DateInput(_TranslatedError, GovDateInput):
+    """Day, month and year boxes with their labels in the page's language."""
+
+    def map_gov_params(self, field: Any, **kwargs: Any) -> dict[str, Any]:
+        params = super().map_gov_params(field, **kwargs)
+        labels = (gettext("Day"), gettext("Month"), gettext("Year"))
+        for item, label in zip(params["items"], labels, strict=True):
+            item["label"] = label
+        return params
+
+
 class SubmitInput(GovSubmitInput):
     pass
 
@@ -81,3 +98,52 @@ def add_errors(form: Any, errors: dict[str, str], messages: dict[str, Any]) -> N
             form.form_errors.append(message)
         else:
             field.errors = [*field.errors, message] if isinstance(field.errors, list) else [message]
+
+
+_TIME = re.compile(r"^(\d{1,2})[:.](\d{2})$")
+
+
+def parse_time(text: str | None) -> time:
+    """A 24-hour time as typed ("17:00", "9.30"); ValueError if it is not one."""
+    match = _TIME.match((text or "").strip())
+    if not match:
+        raise ValueError("time_invalid")
+    hour, minute = int(match.group(1)), int(match.group(2))
+    if hour > 23 or minute > 59:
+        raise ValueError("time_invalid")
+    return time(hour, minute)
+
+
+def london_datetime(date_field: Any, time_field: Any, messages: dict[str, Any]) -> datetime | None:
+    """The UTC instant of a date field and a time field read as London time.
+
+    Puts a message on the time field (and returns None) when the time is not a real one.
+    """
+    if date_field.errors or date_field.data is None:
+        return None
+    try:
+        return london_to_utc(date_field.data, parse_time(time_field.data))
+    except ValueError as e:
+        code = str(e) if str(e) == "time_invalid" else "time_skipped"
+        time_field.errors = [*time_field.errors, str(messages[code])]
+        return None
+
+
+class DayField(DateField):
+    """A GOV.UK date input (day, month, year) giving a ``date``, with a plain-language error."""
+
+    widget = DateInput()
+
+    def __init__(self, label: Any = None, validators: Any = None, **kwargs: Any) -> None:
+        super().__init__(label, validators, format="%d %m %Y", **kwargs)
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        parts = [v.strip() for v in valuelist]
+        if not any(parts):
+            self.data = None
+            return
+        try:
+            super().process_formdata([" ".join(parts)])
+        except ValueError:
+            self.data = None
+            raise ValueError(gettext("Enter a real date, like 27 3 2027")) from None

@@ -14,6 +14,7 @@ from markupsafe import escape
 from werkzeug.exceptions import HTTPException
 
 from procure.errors import InvalidTransition, NotFound, NotPermitted
+from procure.markdown import render_markdown
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,8 @@ def init_web(app: Flask) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.filters["london"] = lambda dt, fmt="d MMMM yyyy, HH:mm": (
         format_datetime(dt, fmt) if dt else "")
+    app.jinja_env.filters["markdown"] = render_markdown
+    app.jinja_env.filters["money"] = format_pounds
     WTFormsHelpers(app)
 
     # GOV.UK Frontend's fonts and images, copied from npm by `make assets`.
@@ -45,9 +48,13 @@ def init_web(app: Flask) -> None:
     from procure.accounts.organisation_views import bp as organisations_bp
     from procure.accounts.views import bp as accounts_bp
     from procure.admin.views import bp as admin_bp
+    from procure.challenges.authoring_views import bp as authoring_bp
+    from procure.challenges.following_views import bp as following_bp
+    from procure.challenges.views import bp as challenges_bp
     from procure.pages.views import bp as pages_bp
 
-    for bp in (pages_bp, accounts_bp, organisations_bp, admin_bp):
+    for bp in (pages_bp, accounts_bp, organisations_bp, admin_bp, challenges_bp, authoring_bp,
+               following_bp):
         app.register_blueprint(bp)
 
     @app.before_request
@@ -95,3 +102,11 @@ def init_web(app: Flask) -> None:
             return (f"<!DOCTYPE html><html lang=\"en\"><title>Service error</title>"
                     f"<h1>Sorry, there is a problem with the service</h1>"
                     f"<p>Reference: {escape(request_id or '')}</p></html>", 500)
+
+
+def format_pounds(pence: int | None) -> str:
+    """Integer pence as a sum of money for people: 5000000 -> "£50,000", 125050 -> "£1,250.50"."""
+    if pence is None:
+        return ""
+    pounds, rest = divmod(int(pence), 100)
+    return f"£{pounds:,}" if rest == 0 else f"£{pounds:,}.{rest:02d}"

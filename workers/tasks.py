@@ -52,3 +52,13 @@ def verify_audit() -> str:
                                                  broken.seq, broken.reason)
         return f"broken at {broken.seq}"
     return "ok"
+
+
+@celery.task(name="procure.challenges.advance_phases")
+@_in_app
+def advance_phases() -> int:
+    """Open and close the phases whose times have come (compare-and-set; safe to repeat)."""
+    from procure.challenges.services import advance_phases as advance
+    from procure.db import get_session, utcnow
+
+    return advance(get_session(), now=utcnow())

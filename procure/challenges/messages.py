@@ -1,0 +1,91 @@
+"""What each error code the challenge services raise means, in the reader's language."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+ERROR_MESSAGES = {
+    # fields
+    "too_long": _l("This is too long; shorten it"),
+    "title_missing": _l("Enter a title"),
+    "summary_missing": _l("Enter a short summary"),
+    "problem_missing": _l("Describe the problem"),
+    "problem_too_short": _l("Describe the problem in at least 100 characters so suppliers understand it"),
+    "outcomes_missing": _l("Describe the outcomes you are looking for"),
+    "contact_missing": _l("Enter the lead contact's name and e-mail address"),
+    "contact_name_missing": _l("Enter the lead contact's name"),
+    "contact_email_invalid": _l("Enter an e-mail address in the correct format, like name@example.com"),
+    "tag_too_long": _l("Each tag must be 50 characters or fewer"),
+    "too_many_tags": _l("Enter no more than 10 tags"),
+    "tags_missing": _l("Enter at least one tag"),
+    "too_many_follows": _l("You can follow up to 50 tags"),
+    "time_invalid": _l("Enter a time in 24-hour format, like 17:00"),
+    "time_skipped": _l("That time does not exist on that day because the clocks go forward; choose another"),
+    "money_missing": _l("Enter an amount in pounds"),
+    "money_invalid": _l("Enter an amount in pounds, like 50000 or 50,000.00"),
+    "money_too_large": _l("Enter an amount of £1,000,000,000 or less"),
+    "pledge_invalid": _l("Enter a pledge of at least £0.01"),
+    "budget_would_fall_short": _l("The budget would no longer cover every phase's contracts; pledge more"),
+    "partner_invalid": _l("Select a verified authority that is not already involved"),
+    # lead and publication
+    "lead_unverified": _l("Your organisation must be verified by an administrator before it can publish"),
+    "phases_missing": _l("Add at least one phase"),
+    "clarification_deadline_missing": _l("Enter the deadline for clarification questions"),
+    "clarification_deadline_past": _l("The deadline for questions must be in the future"),
+    "clarification_deadline_after_close": _l(
+        "The deadline for questions must be before the first phase closes"),
+    # phases
+    "kind_invalid": _l("Select the kind of phase"),
+    "too_many_phases": _l("A challenge can have up to 5 phases"),
+    "dates_missing": _l("Enter when the phase opens and closes"),
+    "dates_order": _l("The closing time must be after the opening time"),
+    "closes_in_past": _l("The closing time must be in the future"),
+    "opens_before_previous_closes": _l("A phase cannot open before the phase before it closes"),
+    "contracts_missing": _l("Enter how many contracts the phase awards"),
+    "contracts_invalid": _l("Enter a number of contracts from 1 to 100"),
+    "max_value_missing": _l("Enter the maximum value of each contract"),
+    "duration_missing": _l("Enter how many months the contracts last"),
+    "duration_invalid": _l("Enter a duration from 1 to 60 months"),
+    "min_assessments_invalid": _l("Enter a number of assessments from 1 to 10"),
+    "percent_invalid": _l("Enter a percentage from 0 to 100"),
+    "budget_short": _l("The pledged budget does not cover this phase's contracts times their maximum value"),
+    # criteria
+    "criterion_unknown": _l("Choose criteria from the current shared frameworks"),
+    "criterion_twice": _l("Choose each criterion only once"),
+    "criteria_missing": _l("Choose the criteria proposals will be judged on"),
+    "scored_criteria_missing": _l("Choose at least one scored criterion, not only gates"),
+    "gate_weighted": _l("Gate criteria are pass or fail and carry no weight"),
+    "weight_missing": _l("Give every scored criterion a whole-number weight of at least 1"),
+    "weights_sum": _l("The weights of the scored criteria must add up to 100"),
+    # outcome measures
+    "measures_bake_off_only": _l("Only a bake-off phase has outcome measures"),
+    "measures_missing": _l("Add at least one outcome measure to the bake-off"),
+    "measure_name_missing": _l("Enter the name of the measure"),
+    "measure_unit_missing": _l("Enter the unit it is measured in"),
+    "direction_invalid": _l("Select whether higher or lower is better"),
+    "measure_baseline_equals_target": _l("The target must differ from the baseline"),
+    "target_below_baseline": _l("When higher is better, the target must be above the baseline"),
+    "target_above_baseline": _l("When lower is better, the target must be below the baseline"),
+    "measure_criterion_not_in_phase": _l("Link each measure to one of the phase's criteria"),
+    "measure_weight_missing": _l("Give every outcome measure a whole-number weight of at least 1"),
+    "measure_weights_sum": _l("The weights of the outcome measures must add up to 100"),
+    "weight_invalid": _l("Enter a weight from 1 to 100"),
+    "too_many_measures": _l("A phase can have up to 20 outcome measures"),
+    "outcome_share_invalid": _l("Enter an outcome share from 0 to 100"),
+    "number_invalid": _l("Enter a number, like 12 or 3.5"),
+    # amendments and cancelling
+    "note_missing": _l("Explain what changed and why; suppliers read this note"),
+    "nothing_changed": _l("Change something before publishing an amendment"),
+    "deadline_passed": _l("The phase has closed; its deadline can no longer change"),
+    "deadline_shortened": _l("Proposals exist, so the deadline cannot be brought forward"),
+    "deadline_extension_required": _l(
+        "The deadline is less than 5 days away: extend it so at least 5 days remain"),
+    "deadline_too_soon": _l("A new deadline must leave suppliers at least 5 days"),
+    "reason_missing": _l("Give the reason for cancelling; it is published"),
+    # clarifications
+    "questions_closed": _l("The deadline for questions has passed"),
+    "question_missing": _l("Enter your question"),
+    "subject_missing": _l("Enter a heading for the clarification"),
+    "answer_missing": _l("Enter the answer"),
+    "already_answered": _l("This question has already been answered"),
+}
