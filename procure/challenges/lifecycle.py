@@ -108,8 +108,10 @@ def due_phase_action(status: str, opens_at: datetime | None, closes_at: datetime
     phase by invitation opens when its entrants are decided, never by the clock alone.
     Any open phase closes at its closing time.
     """
+    # A phase whose whole window passed unseen (the job was down) still opens, then closes
+    # on the next step, so it never stays planned for good.
     if status == PS.PLANNED and challenge_open and not by_invitation and opens_at is not None \
-            and opens_at <= now and (closes_at is None or now < closes_at):
+            and opens_at <= now:
         return PA.OPEN
     if status == PS.OPEN and closes_at is not None and closes_at <= now:
         return PA.CLOSE

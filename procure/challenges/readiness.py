@@ -87,7 +87,8 @@ def _phase_problems(phase: Any, budget: int, previous_close: datetime | None,
 
     if phase.kind == "bake_off":
         measures = list(phase.measures)
-        chosen = {c.criterion_id for c in phase.criteria}
+        # Outcomes evidence a scored criterion; a gate is pass or fail, not measured.
+        chosen = {c.criterion_id for c in phase.criteria if c.criterion.kind == "scored"}
         problem = rules.measure_weights_problem(m.weight for m in measures)
         if problem is None and any(m.baseline == m.target for m in measures):
             problem = "measure_baseline_equals_target"

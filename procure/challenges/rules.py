@@ -66,16 +66,18 @@ def normalise_tags(text: str) -> list[str]:
     return tags
 
 
-_MONEY = re.compile(r"^\d+(\.\d{1,2})?$")
+# Plain digits, or digits grouped in thousands by commas; up to two decimal places.
+_MONEY = re.compile(r"^([0-9]+|[0-9]{1,3}(,[0-9]{3})+)(\.[0-9]{1,2})?$")
 
 
 def parse_money(text: str) -> int:
     """Pounds as typed ("£50,000", "1250.5") to integer pence; ValueError with a code."""
-    cleaned = text.strip().removeprefix("£").replace(",", "").strip()
+    cleaned = text.strip().removeprefix("£").strip()
     if not cleaned:
         raise ValueError("money_missing")
     if not _MONEY.match(cleaned):
         raise ValueError("money_invalid")
+    cleaned = cleaned.replace(",", "")
     try:
         pence = int((Decimal(cleaned) * 100).to_integral_exact())
     except InvalidOperation:
@@ -87,8 +89,9 @@ def parse_money(text: str) -> int:
 
 def format_money(pence: int) -> str:
     """Integer pence as pounds for a form field: 5000000 -> "50000", 125050 -> "1250.50"."""
-    pounds, rest = divmod(pence, 100)
-    return f"{pounds}" if rest == 0 else f"{pounds}.{rest:02d}"
+    sign = "-" if pence < 0 else ""
+    pounds, rest = divmod(abs(pence), 100)
+    return f"{sign}{pounds}" if rest == 0 else f"{sign}{pounds}.{rest:02d}"
 
 
 def amendment_deadline_problem(now: datetime, closes_at: datetime, new_closes_at: datetime,

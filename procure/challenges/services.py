@@ -355,10 +355,7 @@ def set_phase_criteria(session: Session, *, actor: Any, challenge_id: int, phase
         for position, (cid, w) in enumerate(
             sorted(weights.items(), key=lambda item: (allowed[item[0]].framework.position,
                                                        allowed[item[0]].position)))]
-    chosen = set(weights)
-    for measure in phase.measures:
-        if measure.criterion_id not in chosen:
-            measure.criterion_id = next(iter(chosen))  # readiness flags it until fixed
+    # A measure whose criterion was dropped keeps pointing at it: readiness flags it until fixed.
     _touch(challenge, now)
     _audit(session, challenge, "challenge.criteria_set", actor, now, phase=phase.position,
            weights={str(k): v for k, v in weights.items()})
@@ -400,7 +397,7 @@ def save_measure(session: Session, *, actor: Any, challenge_id: int, phase_id: i
         errors["target"] = "target_below_baseline"
     elif direction == MeasureDirection.LOWER and target > baseline:
         errors["target"] = "target_above_baseline"
-    if criterion_id not in {pc.criterion_id for pc in phase.criteria}:
+    if criterion_id not in {pc.criterion_id for pc in phase.criteria if not pc.criterion.is_gate}:
         errors["criterion_id"] = "measure_criterion_not_in_phase"
     if not 1 <= weight <= 100:
         errors["weight"] = "weight_invalid"
@@ -460,7 +457,7 @@ def publish_challenge(session: Session, *, actor: Any, challenge_id: int,
     challenge.opened_at = now
     _touch(challenge, now)
     for phase in challenge.phases:
-        _advance_phase(phase, now, challenge_open=True)
+        _advance_phase_fully(phase, now, challenge_open=True)
     _audit(session, challenge, "challenge.published", actor, now, version=challenge.version,
            budget_pence=challenge.budget_pence)
     recipients.tell(session, recipients.followers_of(session, challenge.tag_names),
@@ -489,6 +486,14 @@ def _advance_phase(phase: Phase, now: datetime, *, challenge_open: bool) -> str 
     return action
 
 
+def _advance_phase_fully(phase: Phase, now: datetime, *, challenge_open: bool) -> list[str]:
+    """Every move due at ``now``: a phase whose window passed unseen opens and then closes."""
+    moves = []
+    while (action := _advance_phase(phase, now, challenge_open=challenge_open)) is not None:
+        moves.append(action)
+    return moves
+
+
 def advance_phases(session: Session, *, now: datetime) -> int:
     """Open and close phases whose times have come (the scheduled job; safe to run twice)."""
     due = select(Phase.id).join(Challenge).where(
@@ -500,15 +505,16 @@ def advance_phases(session: Session, *, now: datetime) -> int:
         phase = session.execute(select(Phase).where(Phase.id == phase_id).with_for_update()
                                 ).scalar_one()
         challenge = phase.challenge
-        action = _advance_phase(phase, now, challenge_open=challenge.status in
-                                (ChallengeStatus.OPEN, ChallengeStatus.IN_PROGRESS))
-        if action is None:
+        actions = _advance_phase_fully(phase, now, challenge_open=challenge.status in
+                                       (ChallengeStatus.OPEN, ChallengeStatus.IN_PROGRESS))
+        if not actions:
             continue
         moved += 1
-        audit.record(session, action=f"phase.{action}", subject_type="phase", subject_id=phase.id,
-                     actor_id=None, now=now, data={"challenge": challenge.id,
-                                                   "phase": phase.position})
-        if action == PhaseAction.CLOSE and phase.position == 1 \
+        for action in actions:
+            audit.record(session, action=f"phase.{action}", subject_type="phase",
+                         subject_id=phase.id, actor_id=None, now=now,
+                         data={"challenge": challenge.id, "phase": phase.position})
+        if PhaseAction.CLOSE in actions and phase.position == 1 \
                 and challenge.status == ChallengeStatus.OPEN:
             challenge.status = lifecycle.next_status(challenge.status, ChallengeAction.START)
             challenge.in_progress_at = now
