@@ -54,6 +54,9 @@ ANY = tuple(OBJECTS)  # the permission does not depend on the object
 ADMIN_ONLY = {(p, o) for p in (P.ADMIN_ACCESS, P.AUDIT_READ, P.OUTBOX_READ) for o in ANY}
 MAY_JOIN = {(p, o) for p in (P.ORGANISATION_CREATE, P.ORGANISATION_JOIN) for o in ANY}
 ADMIN_VIEWS_MEMBERS = {(P.ORGANISATION_VIEW_MEMBERS, o) for o in ANY}  # of any organisation
+ADMIN_VALUES = {(P.VALUES_MANAGE, o) for o in ANY}
+MAY_CREATE_CHALLENGE = {(P.CHALLENGE_CREATE, o) for o in ANY}
+MAY_FOLLOW = {(P.TAG_FOLLOW, o) for o in ANY}
 
 # role -> every (permission, object) it is allowed; everything else is refused.
 ALLOWED: dict[str, set[tuple[Permission, str]]] = {
@@ -63,31 +66,37 @@ ALLOWED: dict[str, set[tuple[Permission, str]]] = {
     "unconfirmed editor": set(),
     "disabled editor": set(),
     "disabled admin": set(),
-    "no organisation": MAY_JOIN,
-    "pending member": set(),
-    "declined member": MAY_JOIN,
-    "supplier viewer": {(P.ORGANISATION_VIEW_MEMBERS, "supplier")},
+    "no organisation": MAY_JOIN | MAY_FOLLOW,
+    "pending member": MAY_FOLLOW,
+    "declined member": MAY_JOIN | MAY_FOLLOW,
+    "supplier viewer": {(P.ORGANISATION_VIEW_MEMBERS, "supplier")} | MAY_FOLLOW,
     "supplier editor": {(P.ORGANISATION_VIEW_MEMBERS, "supplier"),
-                        (P.ORGANISATION_MANAGE_MEMBERS, "supplier")},
-    "authority viewer": {(P.ORGANISATION_VIEW_MEMBERS, "authority")},
+                        (P.ORGANISATION_MANAGE_MEMBERS, "supplier")} | MAY_FOLLOW,
+    "authority viewer": {(P.ORGANISATION_VIEW_MEMBERS, "authority")} | MAY_FOLLOW,
     "authority editor": {(P.ORGANISATION_VIEW_MEMBERS, "authority"),
-                         (P.ORGANISATION_MANAGE_MEMBERS, "authority")},
-    "editor of another organisation": set(),
-    "admin": ADMIN_ONLY | MAY_JOIN | {
+                         (P.ORGANISATION_MANAGE_MEMBERS, "authority")} | MAY_FOLLOW
+                        | MAY_CREATE_CHALLENGE,
+    "editor of another organisation": MAY_FOLLOW | MAY_CREATE_CHALLENGE,
+    "admin": ADMIN_ONLY | MAY_JOIN | MAY_FOLLOW | ADMIN_VALUES | {
         (P.ORGANISATION_VERIFY, "authority"), (P.ORGANISATION_VERIFY, "supplier"),
         *ADMIN_VIEWS_MEMBERS},
-    "admin who is an editor": ADMIN_ONLY | {
+    "admin who is an editor": ADMIN_ONLY | MAY_FOLLOW | ADMIN_VALUES | {
         (P.ORGANISATION_VERIFY, "authority"), (P.ORGANISATION_VERIFY, "supplier"),
         *ADMIN_VIEWS_MEMBERS, (P.ORGANISATION_MANAGE_MEMBERS, "supplier")},
 }
 
+# Permissions asked about a challenge are tested in their own table below.
+ON_CHALLENGE = {p for p in Permission if p.value.startswith(("challenge:", "clarification:"))
+                and p != P.CHALLENGE_CREATE}
 MATRIX = [(role, permission, obj) for role in ROLES for permission in Permission
-          for obj in OBJECTS]
+          for obj in OBJECTS if permission not in ON_CHALLENGE]
 
 
 def test_table_covers_every_role_and_every_permission_is_granted_to_someone():
     assert set(ALLOWED) == set(ROLES)
+    assert set(CHALLENGE_ALLOWED) == set(CHALLENGE_ROLES)
     granted = {p for pairs in ALLOWED.values() for p, _ in pairs}
+    granted |= {p for perms in CHALLENGE_ALLOWED.values() for p in perms}
     assert granted == set(Permission), "add rows for a new permission"
 
 
@@ -102,6 +111,100 @@ def test_permission_matrix(role, permission, obj):
     else:
         with pytest.raises(NotPermitted):
             require(user, permission, OBJECTS[obj])
+
+
+# --- permissions on a challenge, by role and by the challenge's state -------------------------
+
+# A challenge led by LEAD; other authorities stand in every relation to it a funder can have.
+# All authorities here are verified: only verified ones can be invited or ask to join.
+LEAD = OrganisationFactory.build(id=10, name="Lead", kind="authority")
+ACCEPTED = OrganisationFactory.build(id=11, name="Accepted partner", kind="authority")
+INVITED = OrganisationFactory.build(id=12, name="Invited partner", kind="authority")
+REQUESTED = OrganisationFactory.build(id=13, name="Requesting partner", kind="authority")
+DECLINED = OrganisationFactory.build(id=14, name="Declined partner", kind="authority")
+UNRELATED = OrganisationFactory.build(id=15, name="Unrelated", kind="authority")
+UNVERIFIED = OrganisationFactory.build(id=16, name="Unverified", kind="authority", verified_at=None)
+BIDDER = OrganisationFactory.build(id=20, name="Bidder", kind="supplier")
+STATES = ("draft", "open", "in_progress", "concluded", "published", "cancelled")
+
+
+def _challenge(status):
+    from types import SimpleNamespace
+
+    funders = [SimpleNamespace(organisation_id=org.id, role=role, status=state)
+               for org, role, state in ((LEAD, "lead", "accepted"), (ACCEPTED, "partner", "accepted"),
+                                        (INVITED, "partner", "invited"),
+                                        (REQUESTED, "partner", "requested"),
+                                        (DECLINED, "partner", "declined"))]
+    return SimpleNamespace(id=1, status=status, lead_organisation_id=LEAD.id, funders=funders)
+
+
+CHALLENGE_ROLES = {
+    "visitor": lambda: None,
+    "supplier editor": lambda: _member_of(BIDDER, role="editor"),
+    "supplier viewer": lambda: _member_of(BIDDER, role="viewer"),
+    "lead editor": lambda: _member_of(LEAD, role="editor"),
+    "lead viewer": lambda: _member_of(LEAD, role="viewer"),
+    "lead editor, pending": lambda: _member_of(LEAD, role="editor", status="pending"),
+    "partner editor": lambda: _member_of(ACCEPTED, role="editor"),
+    "partner viewer": lambda: _member_of(ACCEPTED, role="viewer"),
+    "invited partner editor": lambda: _member_of(INVITED, role="editor"),
+    "invited partner viewer": lambda: _member_of(INVITED, role="viewer"),
+    "requesting partner editor": lambda: _member_of(REQUESTED, role="editor"),
+    "declined partner editor": lambda: _member_of(DECLINED, role="editor"),
+    "unrelated authority editor": lambda: _member_of(UNRELATED, role="editor"),
+    "unrelated authority viewer": lambda: _member_of(UNRELATED, role="viewer"),
+    "unverified authority editor": lambda: _member_of(UNVERIFIED, role="editor"),
+    # Assessors are appointed per phase; someone with no organisation stands for an
+    # independent expert, who gains nothing on a challenge until appointed.
+    "independent assessor": lambda: _user(),
+    "admin": lambda: _user(is_admin=True),
+}
+
+PUBLIC = set(STATES) - {"draft"}
+EVERY = set(STATES)
+FUNDING = {"draft", "open"}
+BEFORE_RECORD = {"draft", "open", "in_progress", "concluded"}
+
+# role -> permission -> the challenge states in which it is allowed; everything else is refused.
+CHALLENGE_ALLOWED: dict[str, dict[Permission, set[str]]] = {
+    "visitor": {P.CHALLENGE_VIEW: PUBLIC},
+    "supplier editor": {P.CHALLENGE_VIEW: PUBLIC, P.CLARIFICATION_ASK: {"open"}},
+    "supplier viewer": {P.CHALLENGE_VIEW: PUBLIC, P.CLARIFICATION_ASK: {"open"}},
+    "lead editor": {P.CHALLENGE_VIEW: EVERY, P.CHALLENGE_EDIT: {"draft"},
+                    P.CHALLENGE_PUBLISH: {"draft"}, P.CHALLENGE_AMEND: {"open"},
+                    P.CHALLENGE_CANCEL: BEFORE_RECORD, P.CHALLENGE_MANAGE_PARTNERS: FUNDING,
+                    P.CLARIFICATION_ANSWER: {"open"}, P.CLARIFICATION_READ_PENDING: EVERY},
+    "lead viewer": {P.CHALLENGE_VIEW: EVERY, P.CLARIFICATION_READ_PENDING: EVERY},
+    "lead editor, pending": {P.CHALLENGE_VIEW: PUBLIC},
+    "partner editor": {P.CHALLENGE_VIEW: EVERY, P.CHALLENGE_PLEDGE: FUNDING},
+    "partner viewer": {P.CHALLENGE_VIEW: EVERY},
+    "invited partner editor": {P.CHALLENGE_VIEW: EVERY, P.CHALLENGE_PLEDGE: FUNDING},
+    "invited partner viewer": {P.CHALLENGE_VIEW: EVERY},
+    "requesting partner editor": {P.CHALLENGE_VIEW: EVERY},
+    "declined partner editor": {P.CHALLENGE_VIEW: EVERY, P.CHALLENGE_REQUEST_JOIN: FUNDING},
+    "unrelated authority editor": {P.CHALLENGE_VIEW: EVERY, P.CHALLENGE_REQUEST_JOIN: FUNDING},
+    "unrelated authority viewer": {P.CHALLENGE_VIEW: EVERY},
+    "unverified authority editor": {P.CHALLENGE_VIEW: PUBLIC},
+    "independent assessor": {P.CHALLENGE_VIEW: PUBLIC},
+    "admin": {P.CHALLENGE_VIEW: PUBLIC},
+}
+
+CHALLENGE_MATRIX = [(role, permission, state) for role in CHALLENGE_ROLES
+                    for permission in sorted(ON_CHALLENGE) for state in STATES]
+
+
+@pytest.mark.parametrize("role, permission, state", CHALLENGE_MATRIX,
+                         ids=[f"{r}-{p}-{s}" for r, p, s in CHALLENGE_MATRIX])
+def test_challenge_permission_matrix(role, permission, state):
+    user = CHALLENGE_ROLES[role]()
+    expected = state in CHALLENGE_ALLOWED[role].get(permission, set())
+    assert can(user, permission, _challenge(state)) is expected
+
+
+@pytest.mark.parametrize("permission", sorted(ON_CHALLENGE))
+def test_challenge_permissions_need_a_challenge(permission):
+    assert can(CHALLENGE_ROLES["lead editor"](), permission, None) is False
 
 
 # --- every URL as every role ----------------------------------------------------------------
