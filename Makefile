@@ -11,6 +11,7 @@ CATALOGUES := $(wildcard procure/translations/*/LC_MESSAGES/messages.po)
 
 run: setup
 	$(FLASK) db upgrade
+	$(FLASK) values load
 	$(FLASK) demo load
 	$(FLASK) serve
 

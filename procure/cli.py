@@ -1,4 +1,4 @@
-"""Commands: ``flask --app wsgi db|create-admin|audit|demo|serve``."""
+"""Commands: ``flask --app wsgi db|create-admin|audit|demo|values|serve``."""
 
 from __future__ import annotations
 
@@ -99,11 +99,35 @@ demo_cli = AppGroup("demo", help="Demonstration data.")
 def demo_load() -> None:
     """Load the demo organisations and users (safe to run again) and print the sign-ins."""
     from procure.demo import SIGN_INS, load_demo
+    from procure.demo_challenges import load_demo_challenges
 
     load_demo(get_session(), now=utcnow())
+    for title in load_demo_challenges(get_session(), now=utcnow()):
+        click.echo(f"Demo challenge: {title}")
     click.echo(f"\nDemo sign-ins (password for every account: {SIGN_INS['password']})")
     for email, what in SIGN_INS["accounts"]:
         click.echo(f"  {email:<34} {what}")
+
+
+values_cli = AppGroup("values", help="The shared value frameworks.")
+
+
+@values_cli.command("load")
+def values_load() -> None:
+    """Load the value frameworks shipped with Procure (safe to run again)."""
+    from procure.values.seed import load_seed_file
+    from procure.values.services import list_frameworks, load_seed
+
+    session = get_session()
+    before = {(f.code, f.version) for f in list_frameworks(session)}
+    try:
+        counts = load_seed(session, now=utcnow())
+    except ValueError as e:
+        raise click.ClickException(str(e)) from None
+    for item in load_seed_file():
+        state = "already loaded" if (item["code"], item["version"]) in before else "added"
+        click.echo(f"  {item['code']} version {item['version']}: {state}")
+    click.echo(f"Value frameworks: {counts['added']} added, {counts['unchanged']} unchanged.")
 
 
 @click.command("serve")
@@ -134,5 +158,5 @@ def serve(port: int | None) -> None:
 
 
 def init_cli(app: Flask) -> None:
-    for command in (db_cli, audit_cli, demo_cli, create_admin, serve):
+    for command in (db_cli, audit_cli, demo_cli, values_cli, create_admin, serve):
         app.cli.add_command(command)

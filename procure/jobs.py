@@ -66,7 +66,7 @@ def celery_settings(app: Flask) -> dict[str, Any]:
     else:
         # Embedded default: a file-system broker under instance/, no Redis needed.
         broker_dir = cfg["BROKER_DIR"]
-        for sub in ("out", "processed"):
+        for sub in ("out", "processed", "control"):
             (broker_dir / sub).mkdir(parents=True, exist_ok=True)
         settings.update(
             broker_url="filesystem://",
@@ -75,6 +75,8 @@ def celery_settings(app: Flask) -> dict[str, Any]:
                 "data_folder_out": str(broker_dir / "out"),
                 "processed_folder": str(broker_dir / "processed"),
                 "store_processed": False,
+                # Broadcast messages (worker control), else kombu writes ./control.
+                "control_folder": str(broker_dir / "control"),
             },
             beat_schedule_filename=str(broker_dir / "beat-schedule"),
         )

@@ -1,0 +1,195 @@
+"""Demonstration challenges in several states, made through the services like real ones."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from procure.accounts.models import Organisation, User
+from procure.challenges import clarifications, following, funding, services
+from procure.challenges.models import Challenge
+from procure.values.services import current_frameworks, load_seed
+
+DAY = timedelta(days=1)
+
+BINS_PROBLEM = """Crews miss about one in forty collections on single-track rural lanes, where
+lorries cannot turn and residents leave bins at the end of long tracks.
+
+Each missed collection means a return trip, a complaint and, for older residents, a bin left out
+for days. We want to learn:
+
+- how crews could know in advance which lanes are passable that morning;
+- how residents could tell us, simply, when a collection is missed;
+- whether smaller vehicles or shared collection points would work better.
+
+We do **not** want a new back-office system: whatever is tried must work with the route
+planning we already use."""
+
+DISCHARGE_PROBLEM = """Hundreds of people a month stay in hospital after they are well enough to go
+home, because the support they need at home is not arranged in time.
+
+We are looking for ways to see, earlier, who will need support, to match them with care that is
+available, and to keep families informed. Solutions must work in Welsh and English and respect
+people's choices about their care."""
+
+
+def _user(session: Session, email: str) -> User:
+    return session.execute(select(User).where(User.email == email)).scalar_one()
+
+
+def _org(session: Session, name: str) -> Organisation:
+    return session.execute(select(Organisation).where(Organisation.name == name)).scalar_one()
+
+
+def _criteria(session: Session) -> dict[str, int]:
+    """Criterion ids of the current frameworks, by code."""
+    return {c.code: c.id for fw in current_frameworks(session) for c in fw.criteria}
+
+
+def _phase(session: Session, editor: User, challenge: Challenge, now: datetime, *, kind: str,
+           opens: timedelta, closes: timedelta, contracts: int, max_value_pence: int,
+           months: int, weights: dict[str, int | None]) -> int:
+    ids = _criteria(session)
+    phase = services.add_phase(session, actor=editor, challenge_id=challenge.id, kind=kind, now=now)
+    services.update_phase(session, actor=editor, challenge_id=challenge.id, phase_id=phase.id,
+                          now=now, kind=kind, opens_at=now + opens, closes_at=now + closes,
+                          contracts=contracts, max_value_pence=max_value_pence,
+                          duration_months=months, min_assessments=2, threshold_percent=60,
+                          outcome_share_percent=50)
+    services.set_phase_criteria(session, actor=editor, challenge_id=challenge.id,
+                                phase_id=phase.id,
+                                weights={ids[code]: w for code, w in weights.items()}, now=now)
+    return phase.id
+
+
+def load_demo_challenges(session: Session, *, now: datetime) -> list[str]:
+    """Create the demo challenges that are missing (matched by title); returns the titles made."""
+    load_seed(session, now=now)  # the criteria they are judged on; loads nothing twice
+    made: list[str] = []
+    existing = set(session.execute(select(Challenge.title)).scalars())
+    health = _org(session, "Bwrdd Iechyd Enghraifft / Example Health Board")
+    eleri = _user(session, "editor@council.example")
+    hana = _user(session, "editor@health.example")
+    sian = _user(session, "supplier@bright.example")
+    gwen = _user(session, "supplier@greenfield.example")
+    if not following.followed_tags(session, gwen):
+        following.follow_tags(session, actor=gwen, tags_text="data, health and care", now=now)
+
+    title = "Fewer missed bin collections on rural lanes"
+    if title not in existing:
+        c = services.create_challenge(session, actor=eleri, title=title, now=now)
+        services.update_details(
+            session, actor=eleri, challenge_id=c.id, now=now,
+            summary="Help crews and residents so that collections on single-track lanes are not missed.",
+            problem_statement=BINS_PROBLEM,
+            context="About 9,000 households are on lanes our standard lorries cannot reach safely.",
+            affected="Rural residents, especially older and disabled people; collection crews.",
+            outcomes_sought="Fewer missed collections, fewer return trips, and residents who can "
+                            "report a problem in under a minute, in Welsh or English.")
+        services.update_welsh(session, actor=eleri, challenge_id=c.id,
+                              title_cy="Llai o gasgliadau biniau a gollir ar lonydd gwledig",
+                              summary_cy="Helpu criwiau a thrigolion fel nad yw casgliadau ar "
+                                         "lonydd cul yn cael eu colli.", now=now)
+        services.set_tags(session, actor=eleri, challenge_id=c.id,
+                          tags_text="waste, rural, route planning, data", now=now)
+        _phase(session, eleri, c, now, kind="feasibility", opens=-2 * DAY, closes=35 * DAY,
+               contracts=3, max_value_pence=5_000_000, months=3,
+               weights={"technicalFeasibility": 30, "innovation": 15, "valueForMoney": 20,
+                        "userCentredDesign": 15, "resilient": 10, "cohesiveCommunities": 10,
+                        "eligibility": None, "dataProtectionSecurity": None})
+        bake_off = _phase(session, eleri, c, now, kind="bake_off", opens=70 * DAY,
+                          closes=160 * DAY, contracts=2, max_value_pence=20_000_000, months=6,
+                          weights={"technicalFeasibility": 25, "scalabilityReuse": 25,
+                                   "valueForMoney": 20, "cohesiveCommunities": 15,
+                                   "globallyResponsible": 15, "eligibility": None,
+                                   "dataProtectionSecurity": None})
+        ids = _criteria(session)
+        services.save_measure(session, actor=eleri, challenge_id=c.id, phase_id=bake_off,
+                              measure_id=None, name="Missed collections per 1,000",
+                              unit="per 1,000 collections", direction="lower",
+                              baseline=Decimal("25"), target=Decimal("5"),
+                              criterion_id=ids["cohesiveCommunities"], weight=60, now=now)
+        services.save_measure(session, actor=eleri, challenge_id=c.id, phase_id=bake_off,
+                              measure_id=None, name="Return trips avoided", unit="trips a month",
+                              direction="higher", baseline=Decimal("0"), target=Decimal("120"),
+                              criterion_id=ids["globallyResponsible"], weight=40, now=now)
+        services.set_clarification_deadline(session, actor=eleri, challenge_id=c.id,
+                                            deadline=now + 21 * DAY, now=now)
+        funding.set_lead_pledge(session, actor=eleri, challenge_id=c.id, pledge_pence=35_000_000,
+                                now=now)
+        funding.invite_partner(session, actor=eleri, challenge_id=c.id, organisation_id=health.id,
+                               message="Our crews visit many of your patients' homes.", now=now)
+        funding.respond_to_invitation(session, actor=hana, challenge_id=c.id, accept=True,
+                                      pledge_pence=20_000_000, now=now)
+        services.publish_challenge(session, actor=eleri, challenge_id=c.id, now=now)
+        q = clarifications.ask_question(
+            session, actor=sian, challenge_id=c.id, now=now,
+            question="Can suppliers have the list of lanes that are hard to reach?")
+        clarifications.answer_question(
+            session, actor=eleri, clarification_id=q.id, now=now, question=q.question,
+            answer="Yes: suppliers taking part in the feasibility phase receive the list of "
+                   "lanes and their access notes at the start of their contract.")
+        clarifications.ask_question(session, actor=gwen, challenge_id=c.id, now=now,
+                                    question="Is there a preferred format for the route data?")
+        clarifications.publish_clarification(
+            session, actor=eleri, challenge_id=c.id, now=now,
+            question="Briefing event",
+            answer="We will hold an online briefing for suppliers; the recording will be posted here.")
+        services.amend_challenge(
+            session, actor=eleri, challenge_id=c.id, now=now,
+            note="We added who is affected: crews as well as residents.",
+            affected="Rural residents, especially older and disabled people; collection crews and "
+                     "the call centre who take missed-collection reports.")
+        made.append(title)
+
+    title = "Home from hospital sooner"
+    if title not in existing:
+        c = services.create_challenge(session, actor=hana, title=title, now=now)
+        services.update_details(
+            session, actor=hana, challenge_id=c.id, now=now,
+            summary="Arrange support at home in time, so people can leave hospital when they are well.",
+            problem_statement=DISCHARGE_PROBLEM,
+            context="Delayed discharge costs the board beds and harms people's recovery.",
+            affected="Older people leaving hospital, their families and carers, ward staff.",
+            outcomes_sought="Fewer days spent in hospital after being medically fit to leave.")
+        services.set_tags(session, actor=hana, challenge_id=c.id, tags_text="health and care, data",
+                          now=now)
+        _phase(session, hana, c, now, kind="feasibility", opens=-1 * DAY, closes=42 * DAY,
+               contracts=4, max_value_pence=6_000_000, months=4,
+               weights={"technicalFeasibility": 25, "userCentredDesign": 25, "healthier": 20,
+                        "moreEqual": 10, "involvement": 10, "valueForMoney": 10,
+                        "eligibility": None, "dataProtectionSecurity": None})
+        services.set_clarification_deadline(session, actor=hana, challenge_id=c.id,
+                                            deadline=now + 28 * DAY, now=now)
+        funding.set_lead_pledge(session, actor=hana, challenge_id=c.id, pledge_pence=24_000_000,
+                                now=now)
+        services.publish_challenge(session, actor=hana, challenge_id=c.id, now=now)
+        made.append(title)
+
+    title = "Flood warnings that reach everyone"
+    if title not in existing:
+        c = services.create_challenge(session, actor=eleri, title=title, now=now)
+        services.update_details(
+            session, actor=eleri, challenge_id=c.id, now=now,
+            summary="Make sure every household at risk hears a flood warning in time, in its language.",
+            problem_statement="Warnings go out by text and app, but many people at risk have "
+                              "neither, or do not read English easily.")
+        services.set_tags(session, actor=eleri, challenge_id=c.id, tags_text="flooding, resilience",
+                          now=now)
+        funding.invite_partner(session, actor=eleri, challenge_id=c.id, organisation_id=health.id,
+                               message="", now=now)
+        made.append(title)
+
+    title = "Library cards for every pupil"
+    if title not in existing:
+        c = services.create_challenge(session, actor=eleri, title=title, now=now)
+        services.update_details(session, actor=eleri, challenge_id=c.id, now=now,
+                                summary="Give every pupil a digital library card.")
+        services.cancel_challenge(session, actor=eleri, challenge_id=c.id, now=now,
+                                  reason="Welsh Government now provides this for every school, "
+                                         "so we no longer need to buy it.")
+        made.append(title)
+    return made
