@@ -25,6 +25,10 @@ from procure.clock import london_to_utc
 class _TranslatedError:
     def map_gov_params(self, field: Any, **kwargs: Any) -> dict[str, Any]:
         params = super().map_gov_params(field, **kwargs)  # type: ignore[misc]
+        # A template that styles the legend replaces the library's whole legend; keep its text.
+        legend = (params.get("fieldset") or {}).get("legend")
+        if isinstance(legend, dict) and not legend.get("text") and not legend.get("html"):
+            legend["text"] = field.label.text
         if params.get("errorMessage"):
             params["errorMessage"]["visuallyHiddenText"] = gettext("Error")
         return params

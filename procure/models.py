@@ -8,8 +8,6 @@ from procure.accounts.models import (  # noqa: F401
     UserSession,
 )
 from procure.audit.models import AuditChainHead, AuditEvent  # noqa: F401
-from procure.db import Base  # noqa: F401
-from procure.notifications.models import OutboxMessage  # noqa: F401
 from procure.challenges.models import (  # noqa: F401
     Amendment,
     Challenge,
@@ -21,4 +19,6 @@ from procure.challenges.models import (  # noqa: F401
     PhaseCriterion,
     TagFollow,
 )
+from procure.db import Base  # noqa: F401
+from procure.notifications.models import OutboxMessage  # noqa: F401
 from procure.values.models import ValueCriterion, ValueFramework  # noqa: F401

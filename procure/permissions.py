@@ -121,7 +121,7 @@ def _challenge_rule(user: Any, permission: Permission, challenge: Any) -> bool:
             partner = _partner_row(user, challenge)
             return (status in _FUNDING_OPEN and not _lead(user, challenge)
                     and _authority_member(user, role="editor", verified=True)
-                    and (partner is None or partner.status in ("declined", "withdrawn")))
+                    and (partner is None or partner.status == "declined"))
         case Permission.CLARIFICATION_ASK:
             m = _membership(user)
             return (status == "open" and m is not None and m.organisation is not None

@@ -13,6 +13,7 @@ from procure.challenges import recipients
 from procure.challenges.models import Challenge, Clarification
 from procure.challenges.services import _authorised, _text, load_challenge
 from procure.errors import NotFound, NotPermitted, RuleViolation
+from procure.notifications.services import external_url
 from procure.permissions import Permission, can
 
 MAX_QUESTION = 2_000
@@ -50,7 +51,9 @@ def ask_question(session: Session, *, actor: Any, challenge_id: int, question: s
     _record(session, clarification, "clarification.asked", actor, now)
     recipients.tell(session, recipients.editors_of(session, challenge.lead_organisation_id),
                     key=f"question-asked:{clarification.id}", template="question_asked",
-                    challenge=challenge, now=now, question=question)
+                    challenge=challenge, now=now, question=question,
+                    questions_url=external_url("challenges.list_questions",
+                                               challenge_id=challenge.id))
     session.commit()
     return clarification
 
@@ -141,7 +144,8 @@ def get_pending(session: Session, *, actor: Any, clarification_id: int) -> Clari
     if clarification is None:
         raise NotFound("clarification")
     challenge = load_challenge(session, clarification.challenge_id)
-    if not can(actor, Permission.CLARIFICATION_READ_PENDING, challenge):
+    if not can(actor, Permission.CLARIFICATION_READ_PENDING, challenge) \
+            or clarification.published_at is not None:
         raise NotFound("clarification")
     if not can(actor, Permission.CLARIFICATION_ANSWER, challenge):
         raise NotPermitted(str(Permission.CLARIFICATION_ANSWER))

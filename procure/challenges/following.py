@@ -50,6 +50,7 @@ def unfollow_tag(session: Session, *, actor: Any, tag: str, now: datetime) -> No
     """Stop following a tag."""
     if not can(actor, Permission.TAG_FOLLOW):
         raise NotPermitted(str(Permission.TAG_FOLLOW))
+    tag = " ".join(tag.split()).casefold()
     result = session.execute(delete(TagFollow).where(TagFollow.user_id == actor.id,
                                                      TagFollow.tag == tag))
     if result.rowcount:

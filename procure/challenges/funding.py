@@ -24,12 +24,13 @@ def _check_pledge(pledge_pence: int, field: str = "pledge") -> None:
         raise RuleViolation({field: "pledge_invalid"})
 
 
-def _check_budget_still_covers(challenge: Challenge) -> None:
-    """Once public, a smaller pledge may not leave a phase short of money."""
+def _check_budget_still_covers(challenge: Challenge, row: ChallengeFunder, pledge_pence: int) -> None:
+    """Once public, a smaller pledge may not leave a phase short of money (checked before changing)."""
     if challenge.status == ChallengeStatus.DRAFT:
         return
+    budget = challenge.budget_pence - row.pledge_pence + pledge_pence
     for phase in challenge.phases:
-        if (phase.contracts or 0) * (phase.max_value_pence or 0) > challenge.budget_pence:
+        if (phase.contracts or 0) * (phase.max_value_pence or 0) > budget:
             raise RuleViolation({"pledge": "budget_would_fall_short"})
 
 
@@ -57,9 +58,9 @@ def set_lead_pledge(session: Session, *, actor: Any, challenge_id: int, pledge_p
     if not 0 <= pledge_pence <= rules.MAX_PENCE:
         raise RuleViolation({"pledge": "pledge_invalid"})
     lead = next(f for f in challenge.funders if f.role == FunderRole.LEAD)
+    _check_budget_still_covers(challenge, lead, pledge_pence)
     before = lead.pledge_pence
     lead.pledge_pence = pledge_pence
-    _check_budget_still_covers(challenge)
     _touch(challenge, now)
     _audit(session, challenge, "challenge.pledge_changed", actor, now,
            organisation=lead.organisation_id, before=before, after=pledge_pence)
@@ -127,9 +128,9 @@ def change_pledge(session: Session, *, actor: Any, challenge_id: int, pledge_pen
     if row is None or row.status != FunderStatus.ACCEPTED:
         raise NotPermitted(str(Permission.CHALLENGE_PLEDGE))
     _check_pledge(pledge_pence)
+    _check_budget_still_covers(challenge, row, pledge_pence)
     before = row.pledge_pence
     row.pledge_pence = pledge_pence
-    _check_budget_still_covers(challenge)
     _touch(challenge, now)
     _audit(session, challenge, "challenge.pledge_changed", actor, now,
            organisation=row.organisation_id, before=before, after=pledge_pence)

@@ -52,6 +52,7 @@ ERROR_MESSAGES = {
     # criteria
     "criterion_unknown": _l("Choose criteria from the current shared frameworks"),
     "criterion_twice": _l("Choose each criterion only once"),
+    "criteria_mixed_versions": _l("Choose criteria from one version of each framework"),
     "criteria_missing": _l("Choose the criteria proposals will be judged on"),
     "scored_criteria_missing": _l("Choose at least one scored criterion, not only gates"),
     "gate_weighted": _l("Gate criteria are pass or fail and carry no weight"),
@@ -80,6 +81,7 @@ ERROR_MESSAGES = {
     "deadline_shortened": _l("Proposals exist, so the deadline cannot be brought forward"),
     "deadline_extension_required": _l(
         "The deadline is less than 5 days away: extend it so at least 5 days remain"),
+    "closes_after_next_phase_opens": _l("The deadline must be before the next phase opens"),
     "deadline_too_soon": _l("A new deadline must leave suppliers at least 5 days"),
     "reason_missing": _l("Give the reason for cancelling; it is published"),
     # clarifications

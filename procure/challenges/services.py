@@ -100,7 +100,9 @@ def _audit(session: Session, challenge: Challenge, action: str, actor: Any, now:
 
 
 def _text(value: str | None) -> str:
-    return (value or "").strip()
+    """Text as typed, tidied: no NUL characters (a database refuses them), plain line ends,
+    no surrounding space — so an untouched multi-line field never looks changed."""
+    return (value or "").replace("\x00", "").replace("\r\n", "\n").replace("\r", "\n").strip()
 
 
 def _check_lengths(values: dict[str, str], limits: dict[str, int]) -> None:
@@ -309,8 +311,9 @@ def remove_phase(session: Session, *, actor: Any, challenge_id: int, phase_id: i
 
 
 def selectable_criteria(session: Session, challenge: Challenge | None = None) -> list[ValueFramework]:
-    """The frameworks a phase's criteria are chosen from: the latest published version of each
-    (and any older version a draft already pinned, so nothing it chose disappears)."""
+    """The frameworks a phase's criteria are chosen from: the latest published version of each,
+    and any older version the challenge already pinned (a newer version never rewrites what it
+    chose; the editor may move to the newer one)."""
     frameworks = list(session.execute(
         select(ValueFramework).where(ValueFramework.status == FrameworkStatus.PUBLISHED)
         .options(selectinload(ValueFramework.criteria))
@@ -319,11 +322,11 @@ def selectable_criteria(session: Session, challenge: Challenge | None = None) ->
     pinned = set()
     if challenge is not None:
         pinned = {pc.criterion.framework_id for p in challenge.phases for pc in p.criteria}
-    latest: dict[str, ValueFramework] = {}
+    latest: set[str] = set()
     chosen: list[ValueFramework] = []
-    for fw in frameworks:
+    for fw in frameworks:  # newest version of each code first
         if fw.code not in latest:
-            latest[fw.code] = fw
+            latest.add(fw.code)
             chosen.append(fw)
         elif fw.id in pinned:
             chosen.append(fw)
@@ -345,6 +348,10 @@ def set_phase_criteria(session: Session, *, actor: Any, challenge_id: int, phase
     codes = [(allowed[cid].framework.code, allowed[cid].code) for cid in weights]
     if len(set(codes)) != len(codes):
         raise RuleViolation({"criteria": "criterion_twice"})
+    versions = {(allowed[cid].framework.code, allowed[cid].framework_id) for cid in weights}
+    if len({code for code, _ in versions}) != len(versions):
+        # A phase judges with one version of each framework, so its scores compare.
+        raise RuleViolation({"criteria": "criteria_mixed_versions"})
     entries = [(allowed[cid].kind, w) for cid, w in weights.items()]
     problem = rules.weights_problem(entries)
     if problem:
@@ -457,7 +464,10 @@ def publish_challenge(session: Session, *, actor: Any, challenge_id: int,
     challenge.opened_at = now
     _touch(challenge, now)
     for phase in challenge.phases:
-        _advance_phase_fully(phase, now, challenge_open=True)
+        for action in _advance_phase_fully(phase, now, challenge_open=True):
+            audit.record(session, action=f"phase.{action}", subject_type="phase",
+                         subject_id=phase.id, actor_id=actor.id, now=now,
+                         data={"challenge": challenge.id, "phase": phase.position})
     _audit(session, challenge, "challenge.published", actor, now, version=challenge.version,
            budget_pence=challenge.budget_pence)
     recipients.tell(session, recipients.followers_of(session, challenge.tag_names),
@@ -565,6 +575,9 @@ def amend_challenge(session: Session, *, actor: Any, challenge_id: int, note: st
         if key in values and not values[key]:
             errors[key] = {"summary": "summary_missing", "problem_statement": "problem_missing",
                            "outcomes_sought": "outcomes_missing"}[key]
+    if values.get("problem_statement") and \
+            len(values["problem_statement"]) < readiness.MIN_PROBLEM_LENGTH:
+        errors["problem_statement"] = "problem_too_short"
     changes: list[dict[str, Any]] = [
         {"field": k, "before": getattr(challenge, k), "after": v}
         for k, v in values.items() if getattr(challenge, k) != v]
@@ -581,6 +594,11 @@ def amend_challenge(session: Session, *, actor: Any, challenge_id: int, note: st
         elif new_close != phase.closes_at:
             changes.append({"field": "closes_at", "phase": phase.position,
                             "before": phase.closes_at.isoformat(), "after": new_close.isoformat()})
+        if "closes_at" not in errors and phase is not None and new_close is not None:
+            following = next((p for p in challenge.phases if p.position == phase.position + 1), None)
+            if following is not None and following.opens_at is not None \
+                    and new_close > following.opens_at:
+                errors["closes_at"] = "closes_after_next_phase_opens"
     if clarification_deadline is not None and clarification_deadline != challenge.clarification_deadline:
         problem = rules.clarification_deadline_problem(clarification_deadline, new_close, now)
         if problem:
@@ -590,6 +608,10 @@ def amend_challenge(session: Session, *, actor: Any, challenge_id: int, note: st
             changes.append({"field": "clarification_deadline",
                             "before": before.isoformat() if before else None,
                             "after": clarification_deadline.isoformat()})
+    elif challenge.clarification_deadline is not None and new_close is not None \
+            and challenge.clarification_deadline >= new_close:
+        # Questions must still close before proposals do.
+        errors["clarification_deadline"] = "clarification_deadline_after_close"
     if not errors and not changes:
         errors["note"] = "nothing_changed"
     if errors:
