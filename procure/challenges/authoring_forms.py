@@ -329,7 +329,7 @@ class MeasureForm(FlaskForm):
     name = StringField(_l("Name of the measure"), widget=TextInput(), description=_l(
         "What is measured, for example Homes brought to energy rating C"))
     unit = StringField(_l("Unit"), widget=TextInput(), description=_l(
-        "For example: homes, kWh per year, days, %"))
+        "For example: homes, kWh per year, days, per cent"))
     direction = RadioField(_l("Which is better?"), widget=RadioInput(), validate_choice=False,
                            choices=[("higher", _l("Higher is better")),
                                     ("lower", _l("Lower is better"))])
