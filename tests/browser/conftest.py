@@ -35,6 +35,12 @@ NEWCOMER = ("newcomer@example.org", "Nia Newcomer")  # confirmed, no organisatio
 JOINERS = [("joiner@example.org", "Jo Joiner"),  # both asked to join the health board
            ("joiner2@example.org", "Jac Joiner")]
 
+# Beside the demo challenges: a draft of the county council's with a bake-off phase (criteria
+# chosen, one measure weighing 60 of 100), for the phase, criteria and measures pages; and a
+# draft version of a value framework, for the admin's criterion editing page.
+BAKE_OFF_DRAFT = "Quieter gritting lorries at night"
+DRAFT_FRAMEWORK = "ways-of-working"
+
 expect.set_options(timeout=10_000)
 
 
@@ -102,6 +108,69 @@ def _add_people(session) -> None:
                                     now=now)
 
 
+def _add_drafts(session) -> None:
+    """A draft with a bake-off phase, and a draft version of a value framework."""
+    from decimal import Decimal
+
+    from sqlalchemy import select
+
+    from procure.accounts.models import User
+    from procure.challenges import services
+    from procure.db import utcnow
+    from procure.values.services import create_next_version, current_frameworks
+
+    now = utcnow()
+    editor = session.execute(select(User).where(User.email == "editor@council.example")).scalar_one()
+    admin = session.execute(select(User).where(User.email == "admin@procure.example")).scalar_one()
+    criteria = {c.code: c.id for fw in current_frameworks(session) for c in fw.criteria}
+    draft = services.create_challenge(session, actor=editor, title=BAKE_OFF_DRAFT, now=now)
+    phase = services.add_phase(session, actor=editor, challenge_id=draft.id, kind="bake_off", now=now)
+    services.set_phase_criteria(
+        session, actor=editor, challenge_id=draft.id, phase_id=phase.id, now=now,
+        weights={criteria["technicalFeasibility"]: 50, criteria["prevention"]: 50,
+                 criteria["eligibility"]: None})
+    services.save_measure(session, actor=editor, challenge_id=draft.id, phase_id=phase.id,
+                          measure_id=None, name="Complaints about noise", unit="a month",
+                          direction="lower", baseline=Decimal("40"), target=Decimal("10"),
+                          criterion_id=criteria["prevention"], weight=60, now=now)
+    create_next_version(session, actor=admin, code=DRAFT_FRAMEWORK, now=now)
+
+
+def find_ids(session) -> dict[str, int]:
+    """The ids the pages under test need, found by title, e-mail address or code."""
+    from sqlalchemy import select
+
+    from procure.accounts.models import User
+    from procure.challenges.models import Challenge, Clarification
+    from procure.values.models import ValueFramework
+
+    def challenge(title: str) -> Challenge:
+        return session.execute(select(Challenge).where(Challenge.title == title)).scalar_one()
+
+    bins = challenge("Fewer missed bin collections on rural lanes")
+    gritting = challenge(BAKE_OFF_DRAFT)
+    pending = session.execute(
+        select(Clarification).join(User, Clarification.asked_by_id == User.id)
+        .where(Clarification.challenge_id == bins.id, Clarification.published_at.is_(None),
+               User.email == "supplier@greenfield.example")).scalar_one()
+    versions = {fw.version: fw for fw in session.execute(
+        select(ValueFramework).where(ValueFramework.code == DRAFT_FRAMEWORK)).scalars()}
+    draft_version = versions[max(versions)]
+    assert not draft_version.is_published
+    return {
+        "bins": bins.id,
+        "home": challenge("Home from hospital sooner").id,
+        "flood": challenge("Flood warnings that reach everyone").id,
+        "library": challenge("Library cards for every pupil").id,
+        "gritting": gritting.id,
+        "gritting_phase": gritting.phases[0].id,
+        "pending_question": pending.id,
+        "framework": versions[min(versions)].id,
+        "draft_framework": draft_version.id,
+        "draft_criterion": draft_version.criteria[0].id,
+    }
+
+
 def _buffered(app: Flask):
     """Read each response body fully, and close it, before the server starts sending it.
 
@@ -129,6 +198,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     from procure import create_app
     from procure.db import utcnow
     from procure.demo import load_demo
+    from procure.demo_challenges import load_demo_challenges
 
     root = tmp_path_factory.mktemp("live")
     url = f"sqlite:///{root / 'procure.db'}"
@@ -144,7 +214,9 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     app.config["BASE_URL"] = base_url
     live = LiveServer(app=app, url=base_url, mail_dir=mail_dir)
     live.run(lambda s: load_demo(s, now=utcnow()))
+    live.run(lambda s: load_demo_challenges(s, now=utcnow()))
     live.run(_add_people)
+    live.run(_add_drafts)
 
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
@@ -153,6 +225,12 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     server.server_close()
     thread.join(timeout=10)
     app.extensions["db_engine"].dispose()
+
+
+@pytest.fixture(scope="session")
+def ids(live_server: LiveServer) -> dict[str, int]:
+    """Ids of the demo challenges and the other records pages are opened on (see ``find_ids``)."""
+    return live_server.run(find_ids)
 
 
 @pytest.fixture(autouse=True)
@@ -221,8 +299,11 @@ def page(new_context: Callable[..., BrowserContext]) -> Page:
 
 
 def sign_in(page: Page, address: str, password: str = DEMO_PASSWORD) -> None:
-    """Sign in through the form and wait for the account page."""
-    page.goto("/sign-in")
+    """Sign in through the form, in English, and wait for the account page.
+
+    English is asked for (and so remembered) because some demo people read Welsh by default.
+    """
+    page.goto("/sign-in?lang=en")
     page.get_by_label("E-mail address").fill(address)
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Sign in").click()

@@ -25,7 +25,15 @@ AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 
 ADMIN = "admin@procure.example"
 VIEWER = "viewer@council.example"  # English-speaking viewer of the county council
-HEALTH_EDITOR = "editor@health.example"  # has Jo Joiner's request to decide
+HEALTH_EDITOR = "editor@health.example"  # has Jo Joiner's request to decide; a partner of {bins}
+COUNCIL_EDITOR = "editor@council.example"  # leads {bins}, {flood}, {library} and {gritting}
+SUPPLIER = "supplier@bright.example"
+SUPPLIER_WAITING = "supplier@greenfield.example"  # follows tags; a question on {bins} waits
+
+# Paths name records by {key}: the ids are found at run time (conftest.find_ids).
+BINS = "/challenges/{bins}"
+FLOOD = "/challenges/{flood}"
+PHASE = "/challenges/{gritting}/phases/{gritting_phase}"
 
 
 def submit(page: Page) -> None:
@@ -68,6 +76,34 @@ def submit_forged_form(page: Page) -> None:
     expect(page.locator("main form")).to_have_count(0)
 
 
+def clear_and_submit(*fields: str) -> Callable[[Page], None]:
+    """Empty the fields (by id), then send the form: the errors of required fields."""
+    def then(page: Page) -> None:
+        for selector in fields:
+            page.locator(selector).fill("")
+        submit_empty(page)
+    return then
+
+
+def fill_and_submit(values: dict[str, str], button: str = "main form button[type=submit]"
+                    ) -> Callable[[Page], None]:
+    """Type mistaken values (by selector) and press ``button``: the errors of bad input."""
+    def then(page: Page) -> None:
+        for selector, value in values.items():
+            page.locator(selector).fill(value)
+        page.locator(button).first.click()
+        expect(page.locator(".govuk-error-summary")).to_be_focused()
+    return then
+
+
+def press(button: str) -> Callable[[Page], None]:
+    """Press one of several forms' buttons with the form as it is: its errors."""
+    def then(page: Page) -> None:
+        page.locator(button).click()
+        expect(page.locator(".govuk-error-summary")).to_be_focused()
+    return then
+
+
 @dataclass(frozen=True)
 class Case:
     path: str
@@ -106,14 +142,93 @@ CASES: dict[str, Case] = {
     "admin-organisations": Case("/admin/organisations", user=ADMIN),
     "admin-audit": Case("/admin/audit", user=ADMIN),
     "admin-outbox": Case("/admin/outbox", user=ADMIN),
+    # Challenges: the public list and pages, as each kind of reader.
+    "challenges": Case("/challenges"),
+    "challenges-by-tag": Case("/challenges?tag=waste"),
+    "challenge-visitor": Case(BINS),
+    "challenge-supplier": Case(BINS, user=SUPPLIER_WAITING),
+    "challenge-lead-editor": Case(BINS, user=COUNCIL_EDITOR),
+    "challenge-partner-editor": Case(BINS, user=HEALTH_EDITOR),
+    "challenge-cancelled": Case("/challenges/{library}"),
+    "challenge-draft-invited-partner": Case(FLOOD, user=HEALTH_EDITOR),
+    "challenge-draft-invited-partner-errors": Case(
+        FLOOD, user=HEALTH_EDITOR,
+        then=fill_and_submit({"#pledge": "abc"}, "main form button[name=accept]")),
+    "challenges-mine": Case("/challenges/mine", user=COUNCIL_EDITOR),
+    "challenges-mine-partner": Case("/challenges/mine", user=HEALTH_EDITOR),
+    # Writing a draft (errors are refused, so they change nothing).
+    "challenge-new": Case("/challenges/new", user=COUNCIL_EDITOR),
+    "challenge-new-errors": Case("/challenges/new", user=COUNCIL_EDITOR, then=submit_empty),
+    "task-list": Case(FLOOD + "/edit", user=COUNCIL_EDITOR),
+    "details": Case(FLOOD + "/details", user=COUNCIL_EDITOR),
+    "details-errors": Case(FLOOD + "/details", user=COUNCIL_EDITOR,
+                           then=clear_and_submit("#title")),
+    "tags": Case(FLOOD + "/tags", user=COUNCIL_EDITOR),
+    "welsh": Case(FLOOD + "/welsh", user=COUNCIL_EDITOR),
+    "contact": Case(FLOOD + "/contact", user=COUNCIL_EDITOR),
+    "contact-errors": Case(FLOOD + "/contact", user=COUNCIL_EDITOR,
+                           then=clear_and_submit("#contact_name", "#contact_email")),
+    "clarification-deadline": Case(FLOOD + "/clarification-deadline", user=COUNCIL_EDITOR),
+    "clarification-deadline-errors": Case(FLOOD + "/clarification-deadline", user=COUNCIL_EDITOR,
+                                          then=submit_empty),
+    "funding": Case(FLOOD + "/funding", user=COUNCIL_EDITOR),
+    "funding-errors": Case(FLOOD + "/funding", user=COUNCIL_EDITOR, then=fill_and_submit(
+        {"#pledge": "abc"}, "main form[action$='/funding/pledge'] button")),
+    "add-phase": Case(FLOOD + "/phases", user=COUNCIL_EDITOR),
+    "add-phase-errors": Case(FLOOD + "/phases", user=COUNCIL_EDITOR, then=submit_empty),
+    "phase": Case(PHASE, user=COUNCIL_EDITOR),
+    "phase-errors": Case(PHASE, user=COUNCIL_EDITOR, then=submit_empty),
+    "criteria": Case(PHASE + "/criteria", user=COUNCIL_EDITOR),
+    "criteria-errors": Case(PHASE + "/criteria", user=COUNCIL_EDITOR,
+                            then=fill_and_submit({"main input[name^=w_] >> nth=0": "99"})),
+    "measures": Case(PHASE + "/measures", user=COUNCIL_EDITOR),
+    "measure-new": Case(PHASE + "/measures/new", user=COUNCIL_EDITOR),
+    "measure-new-errors": Case(PHASE + "/measures/new", user=COUNCIL_EDITOR, then=submit_empty),
+    "check-and-publish": Case(FLOOD + "/publish", user=COUNCIL_EDITOR),
+    # Questions, amendments and cancelling on the open challenge.
+    "ask-question": Case(BINS + "/questions/new", user=SUPPLIER),
+    "ask-question-errors": Case(BINS + "/questions/new", user=SUPPLIER, then=submit_empty),
+    "questions": Case(BINS + "/questions", user=COUNCIL_EDITOR),
+    "answer-question": Case(BINS + "/questions/{pending_question}/answer", user=COUNCIL_EDITOR),
+    "answer-question-errors": Case(BINS + "/questions/{pending_question}/answer",
+                                   user=COUNCIL_EDITOR, then=submit_empty),
+    "publish-clarification": Case(BINS + "/clarifications/new", user=COUNCIL_EDITOR),
+    "publish-clarification-errors": Case(BINS + "/clarifications/new", user=COUNCIL_EDITOR,
+                                         then=submit_empty),
+    "amend": Case(BINS + "/amend", user=COUNCIL_EDITOR),
+    "amend-errors": Case(BINS + "/amend", user=COUNCIL_EDITOR, then=submit_empty),
+    "cancel": Case(BINS + "/cancel", user=COUNCIL_EDITOR),
+    "cancel-errors": Case(BINS + "/cancel", user=COUNCIL_EDITOR, then=submit_empty),
+    "notifications": Case("/account/notifications", user=SUPPLIER_WAITING),
+    "notifications-errors": Case("/account/notifications", user=SUPPLIER_WAITING,
+                                 then=press("main form[action$='/notifications/follow'] button")),
+    # The shared value frameworks.
+    "admin-values": Case("/admin/values", user=ADMIN),
+    "admin-values-version": Case("/admin/values/{framework}", user=ADMIN),
+    "admin-values-draft-version": Case("/admin/values/{draft_framework}", user=ADMIN),
+    "admin-values-criterion": Case("/admin/values/criteria/{draft_criterion}/edit", user=ADMIN),
+    "admin-values-criterion-errors": Case("/admin/values/criteria/{draft_criterion}/edit",
+                                          user=ADMIN, then=clear_and_submit("#name_en")),
     "403": Case("/admin", user=VIEWER, status=403),
     "404": Case("/no-such-page", status=404),
     "csrf-failure": Case("/sign-in", then=submit_forged_form),
 }
 
+# One finding is left out, and only that one: GOV.UK Frontend's conditionally revealing radios
+# and checkboxes carry aria-expanded, which ARIA does not list for them. The GOV.UK Design System
+# keeps it on purpose, because screen readers announce it (govuk-frontend#979, a known issue),
+# so the components are used as designed. Any other attribute on them is still reported.
 RUN_AXE = """async (tags) => {
   const results = await axe.run(document, {runOnly: {type: 'tag', values: tags}});
-  return results.violations.map(v => ({
+  const designedReveal = (v, n) => v.id === 'aria-allowed-attr'
+    && /^<input class="govuk-(radios|checkboxes)__input"[^>]* aria-controls="conditional-/.test(n.html)
+    && n.any.length === 0 && n.none.length === 0
+    && n.all.every(c => c.id === 'aria-allowed-attr'
+                        && c.data.every(attr => /^aria-expanded="(true|false)"$/.test(attr)));
+  return results.violations
+    .map(v => ({...v, nodes: v.nodes.filter(n => !designedReveal(v, n))}))
+    .filter(v => v.nodes.length > 0)
+    .map(v => ({
     id: v.id, impact: v.impact, help: v.help,
     nodes: v.nodes.map(n => n.target.join(' ') + '\\n      ' + n.failureSummary.replace(/\\n/g, ' ')),
   }));
@@ -135,10 +250,13 @@ def describe(violations: list[dict]) -> str:
 
 @pytest.mark.parametrize("lang", ["en", "cy"])
 @pytest.mark.parametrize("name", list(CASES))
-def test_page_has_no_axe_violations(name: str, lang: str, new_context, axe_source: str) -> None:
+def test_page_has_no_axe_violations(name: str, lang: str, new_context, axe_source: str,
+                                    ids: dict[str, int]) -> None:
     case = CASES[name]
     page = new_context(as_user=case.user).new_page()
-    url = case.path + ("?lang=cy" if lang == "cy" else "")
+    url = case.path.format(**ids)
+    if lang == "cy":
+        url += ("&" if "?" in url else "?") + "lang=cy"
 
     response = page.goto(url)
     assert response is not None and response.status == case.status, response and response.status
