@@ -77,6 +77,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("PROCURE_SMTP_USERNAME", "(unset)", "SMTP user name."),
     Setting("PROCURE_SMTP_PASSWORD", "(unset)", "SMTP password."),
     Setting("PROCURE_SMTP_STARTTLS", "true", "Use STARTTLS with the SMTP server."),
+    Setting("PROCURE_UPLOAD_DIR", "instance/uploads",
+            "Where proposal attachments are stored, outside the web root (share it between web "
+            "hosts in production)."),
     Setting("PROCURE_OUTBOX_MAX_ATTEMPTS", "8",
             "Delivery attempts before an outbox message is dead-lettered for admins."),
     Setting("PROCURE_CELERY_VISIBILITY_TIMEOUT", "3600",
@@ -117,6 +120,7 @@ class Config:
         self.SMTP_USERNAME = _env("PROCURE_SMTP_USERNAME")
         self.SMTP_PASSWORD = _env("PROCURE_SMTP_PASSWORD")
         self.SMTP_STARTTLS = _bool("PROCURE_SMTP_STARTTLS", True)
+        self.UPLOAD_DIR = Path(_env("PROCURE_UPLOAD_DIR", str(INSTANCE / "uploads")))
         self.OUTBOX_MAX_ATTEMPTS = _int("PROCURE_OUTBOX_MAX_ATTEMPTS", 8)
         self.CELERY_VISIBILITY_TIMEOUT = _int("PROCURE_CELERY_VISIBILITY_TIMEOUT", 3600)
         self.BROKER_DIR = INSTANCE / "broker"

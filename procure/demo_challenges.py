@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session
 from procure.accounts.models import Organisation, User
 from procure.challenges import clarifications, following, funding, services
 from procure.challenges.models import Challenge
+from procure.submissions import lifecycle as proposal_lifecycle
+from procure.submissions import services as submissions
 from procure.values.services import current_frameworks, load_seed
 
 DAY = timedelta(days=1)
@@ -192,4 +194,121 @@ def load_demo_challenges(session: Session, *, now: datetime) -> list[str]:
                                   reason="Welsh Government now provides this for every school, "
                                          "so we no longer need to buy it.")
         made.append(title)
+
+    title = "Drier council homes: finding damp and mould early"
+    if title not in existing:
+        _damp_challenge(session, title, eleri=eleri, sian=sian, gwen=gwen, now=now)
+        made.append(title)
+
+    bins = session.execute(select(Challenge).where(
+        Challenge.title == "Fewer missed bin collections on rural lanes")).scalar_one_or_none()
+    if bins is not None and bins.phases:
+        phase = bins.phases[0]
+        org_id = sian.active_membership.organisation_id
+        if submissions.proposal_of(session, organisation_id=org_id, phase_id=phase.id) is None \
+                and proposal_lifecycle.window_problem(
+                    phase.status, phase.opens_at, phase.closes_at, now) is None:
+            draft = submissions.start_proposal(session, actor=sian, phase_id=phase.id, now=now)
+            submissions.update_fields(
+                session, actor=sian, proposal_id=draft.id, now=now,
+                summary="Crews see which lanes are passable before they set out, from "
+                        "residents' reports and road sensors.")
     return made
+
+
+DAMP_PROBLEM = """Damp and mould harm tenants' health, above all children's and older people's
+lungs, and we usually learn of it only when a tenant complains — often months after it started.
+
+We want to find homes at risk early, before mould takes hold, without putting sensors or
+cameras in people's homes against their wishes, and to fix the cause rather than the symptom.
+Solutions must respect tenants' privacy and work in Welsh and English."""
+
+# What two demo suppliers sent: (user, price in pence, summary, team, timeline, answer).
+DAMP_PROPOSALS = (
+    ("supplier@bright.example", 4_500_000,
+     "Low-cost humidity and temperature sensors, offered to tenants who choose them, with "
+     "alerts to the repairs team when a home stays damp for a week.",
+     "An engineer, a data analyst and a tenant-liaison officer who speaks Welsh.",
+     "Month 1: recruit 40 homes. Months 2-3: measure and alert. Month 4: report.",
+     "We measure conditions in the homes of tenants who opt in and alert the repairs team."),
+    ("supplier@greenfield.example", 3_900_000,
+     "Predict homes at risk of damp from repairs history, building age and weather, so "
+     "surveyors visit the likeliest homes first — no devices in homes.",
+     "Two data scientists and a chartered surveyor.",
+     "Month 1: data sharing agreement. Month 2: model. Months 3-4: surveys to test it.",
+     "We rank homes by risk using data the council already holds and test it with surveys."),
+)
+
+
+def _damp_challenge(session: Session, title: str, *, eleri: User, sian: User, gwen: User,
+                    now: datetime) -> None:
+    """A challenge whose first phase closed two days ago, with two proposals to read."""
+    from flask import current_app
+
+    then = now - 40 * DAY  # when it was written and published
+    c = services.create_challenge(session, actor=eleri, title=title, now=then)
+    services.update_details(
+        session, actor=eleri, challenge_id=c.id, now=then,
+        summary="Find council homes at risk of damp and mould before tenants fall ill.",
+        problem_statement=DAMP_PROBLEM,
+        context="About 9,000 council homes, many of solid-wall stone built before 1919.",
+        affected="Tenants, especially children and older people; the repairs team.",
+        outcomes_sought="Homes at risk found **months earlier**; fewer repeat repairs.")
+    services.update_welsh(session, actor=eleri, challenge_id=c.id, now=then,
+                          title_cy="Cartrefi cyngor sychach: canfod lleithder a llwydni'n gynnar",
+                          summary_cy="Canfod cartrefi cyngor sydd mewn perygl o leithder a "
+                                     "llwydni cyn i denantiaid fynd yn sâl.")
+    services.set_tags(session, actor=eleri, challenge_id=c.id, tags_text="housing, health, data",
+                      now=then)
+    _phase(session, eleri, c, then, kind="feasibility", opens=1 * DAY, closes=38 * DAY,
+           contracts=2, max_value_pence=5_000_000, months=4,
+           weights={"healthier": 40, "moreEqual": 20, "technicalFeasibility": 25,
+                    "valueForMoney": 15, "eligibility": None, "dataProtectionSecurity": None})
+    services.set_clarification_deadline(session, actor=eleri, challenge_id=c.id,
+                                        deadline=then + 20 * DAY, now=then)
+    funding.set_lead_pledge(session, actor=eleri, challenge_id=c.id, pledge_pence=10_000_000,
+                            now=then)
+    services.publish_challenge(session, actor=eleri, challenge_id=c.id, now=then)
+    phase = services.load_challenge(session, c.id).phases[0]
+    folder = current_app.config["UPLOAD_DIR"]
+    for n, (email, price, summary, team, timeline, answer) in enumerate(DAMP_PROPOSALS):
+        user = sian if email == sian.email else gwen
+        when = then + (10 + 5 * n) * DAY
+        proposal = submissions.start_proposal(session, actor=user, phase_id=phase.id, now=when)
+        submissions.update_fields(session, actor=user, proposal_id=proposal.id, now=when,
+                                  summary=summary, consent_publish_summary=True, team=team,
+                                  price_pence=price, price_given=True, timeline=timeline,
+                                  declarations={d: True for d in submissions.DECLARATIONS})
+        submissions.save_responses(session, actor=user, proposal_id=proposal.id, now=when,
+                                   responses={pc.id: answer for pc in phase.criteria})
+        submissions.add_attachment(session, actor=user, proposal_id=proposal.id,
+                                   filename="method-statement.pdf", data=_demo_pdf(summary),
+                                   now=when, folder=folder)
+        submissions.submit_proposal(session, actor=user, proposal_id=proposal.id,
+                                    clock=lambda when=when: when + timedelta(hours=2))
+    services.advance_phases(session, now=now)  # the deadline has passed: the phase closes
+
+
+def _demo_pdf(text: str) -> bytes:
+    """A one-page PDF with ``text`` on it (plain ASCII), for the demo attachments."""
+    line = text.encode("ascii", "replace")[:90].replace(b"(", b"[").replace(b")", b"]")
+    stream = b"BT /F1 11 Tf 50 780 Td (" + line + b") Tj ET"
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>",
+               b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+               b"/Resources << /Font << /F1 5 0 R >> >> >>",
+               b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream
+               + b"\nendstream",
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for i, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{i} 0 obj\n".encode() + body + b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    for off in offsets:
+        out += f"{off:010d} 00000 n \n".encode()
+    out += (f"trailer << /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n"
+            ).encode()
+    return bytes(out)

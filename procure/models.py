@@ -21,4 +21,10 @@ from procure.challenges.models import (  # noqa: F401
 )
 from procure.db import Base  # noqa: F401
 from procure.notifications.models import OutboxMessage  # noqa: F401
+from procure.submissions.models import (  # noqa: F401
+    Attachment,
+    Proposal,
+    ProposalResponse,
+    Receipt,
+)
 from procure.values.models import ValueCriterion, ValueFramework  # noqa: F401

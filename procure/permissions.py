@@ -6,6 +6,7 @@ already loaded. Views call ``require()``; services call ``can()`` again.
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -35,6 +36,10 @@ class Permission(StrEnum):
     CLARIFICATION_ANSWER = "clarification:answer"
     CLARIFICATION_READ_PENDING = "clarification:read_pending"
     TAG_FOLLOW = "tag:follow"
+    PROPOSAL_START = "proposal:start"
+    PROPOSAL_EDIT = "proposal:edit"
+    PROPOSAL_READ = "proposal:read"
+    PROPOSAL_COUNT = "proposal:count"
 
 
 def _signed_in(user: Any) -> bool:
@@ -133,8 +138,33 @@ def _challenge_rule(user: Any, permission: Permission, challenge: Any) -> bool:
     return False
 
 
-def can(user: Any, permission: Permission, obj: Any = None) -> bool:
-    """Whether ``user`` may do ``permission`` to ``obj``."""
+def _proposal_rule(user: Any, permission: Permission, obj: Any, now: datetime | None) -> bool:
+    from procure.submissions import sealing
+
+    if obj is None:
+        return False
+    match permission:
+        case Permission.PROPOSAL_START:
+            # obj is the phase: an editor of a supplier organisation, while the challenge is
+            # public and the phase is open to all (the window itself is checked by the clock).
+            m = _membership(user)
+            return (m is not None and m.role == "editor" and m.organisation is not None
+                    and m.organisation.kind == "supplier"
+                    and obj.challenge.status in ("open", "in_progress")
+                    and not obj.is_invitation_only)
+        case Permission.PROPOSAL_EDIT:
+            return sealing.is_supplier_member(user, obj) and _membership(user).role == "editor"
+        case Permission.PROPOSAL_READ:
+            if now is None:
+                raise TypeError("reading a proposal depends on the time: pass now")
+            return sealing.can_read_proposal(user, obj, now)
+        case Permission.PROPOSAL_COUNT:
+            return sealing.authority_reader(user, obj)
+    return False
+
+
+def can(user: Any, permission: Permission, obj: Any = None, *, now: datetime | None = None) -> bool:
+    """Whether ``user`` may do ``permission`` to ``obj`` (at ``now``, for time-bound rules)."""
     match permission:
         case Permission.ADMIN_ACCESS | Permission.AUDIT_READ | Permission.OUTBOX_READ:
             return _is_admin(user)
@@ -158,10 +188,13 @@ def can(user: Any, permission: Permission, obj: Any = None) -> bool:
             return _signed_in(user)
         case _ if permission.value.startswith(("challenge:", "clarification:")):
             return _challenge_rule(user, permission, obj)
+        case _ if permission.value.startswith("proposal:"):
+            return _proposal_rule(user, permission, obj, now)
     return False
 
 
-def require(user: Any, permission: Permission, obj: Any = None) -> None:
+def require(user: Any, permission: Permission, obj: Any = None, *,
+            now: datetime | None = None) -> None:
     """Raise NotPermitted unless ``can(user, permission, obj)``."""
-    if not can(user, permission, obj):
+    if not can(user, permission, obj, now=now):
         raise NotPermitted(str(permission))

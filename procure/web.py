@@ -52,10 +52,11 @@ def init_web(app: Flask) -> None:
     from procure.challenges.following_views import bp as following_bp
     from procure.challenges.views import bp as challenges_bp
     from procure.pages.views import bp as pages_bp
+    from procure.submissions.views import bp as proposals_bp
     from procure.values.views import bp as values_bp
 
     for bp in (pages_bp, accounts_bp, organisations_bp, admin_bp, challenges_bp, authoring_bp,
-               following_bp, values_bp):
+               following_bp, values_bp, proposals_bp):
         app.register_blueprint(bp)
 
     @app.before_request

@@ -90,6 +90,7 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Flask:
 
     mail_dir = tmp_path_factory.mktemp("mail")
     return create_app("testing", SQLALCHEMY_DATABASE_URL=database_url, MAIL_DIR=mail_dir,
+                      UPLOAD_DIR=tmp_path_factory.mktemp("uploads"),
                       BASE_URL="http://procure.test")
 
 

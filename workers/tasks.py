@@ -62,3 +62,13 @@ def advance_phases() -> int:
     from procure.db import get_session, utcnow
 
     return advance(get_session(), now=utcnow())
+
+
+@celery.task(name="procure.submissions.remind")
+@_in_app
+def remind_unsubmitted() -> int:
+    """Remind suppliers whose proposal is not in, 48 hours before the deadline (once each)."""
+    from procure.db import get_session, utcnow
+    from procure.submissions.services import remind_unsubmitted as remind
+
+    return remind(get_session(), now=utcnow())

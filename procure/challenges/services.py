@@ -513,7 +513,7 @@ def advance_phases(session: Session, *, now: datetime) -> int:
     moved = 0
     for phase_id in session.execute(due).scalars().all():
         phase = session.execute(select(Phase).where(Phase.id == phase_id).with_for_update()
-                                ).scalar_one()
+                                .execution_options(populate_existing=True)).scalar_one()
         challenge = phase.challenge
         actions = _advance_phase_fully(phase, now, challenge_open=challenge.status in
                                        (ChallengeStatus.OPEN, ChallengeStatus.IN_PROGRESS))
@@ -524,6 +524,10 @@ def advance_phases(session: Session, *, now: datetime) -> int:
             audit.record(session, action=f"phase.{action}", subject_type="phase",
                          subject_id=phase.id, actor_id=None, now=now,
                          data={"challenge": challenge.id, "phase": phase.position})
+        if PhaseAction.CLOSE in actions:
+            from procure.submissions.services import on_phase_closed
+
+            on_phase_closed(session, phase=phase, now=now)
         if PhaseAction.CLOSE in actions and phase.position == 1 \
                 and challenge.status == ChallengeStatus.OPEN:
             challenge.status = lifecycle.next_status(challenge.status, ChallengeAction.START)
@@ -542,8 +546,10 @@ def current_phase(challenge: Challenge) -> Phase | None:
 
 
 def proposals_exist(session: Session, phase: Phase) -> bool:
-    """Whether any supplier has a proposal in the phase (none can, before proposals open)."""
-    return False
+    """Whether any supplier has a submitted proposal standing in the phase."""
+    from procure.submissions.services import proposals_exist as submitted
+
+    return submitted(session, phase.id)
 
 
 def amend_challenge(session: Session, *, actor: Any, challenge_id: int, note: str, now: datetime,
@@ -631,8 +637,13 @@ def amend_challenge(session: Session, *, actor: Any, challenge_id: int, note: st
     session.flush()
     _audit(session, challenge, "challenge.amended", actor, now, version=challenge.version,
            fields=[c["field"] for c in changes])
+    from procure.submissions import services as submissions
+
+    submissions.on_challenge_amended(session, challenge=challenge, phase=phase, now=now)
     people = {u.id: u for u in recipients.askers_of(session, challenge.id)}
     people.update({u.id: u for u in recipients.followers_of(session, challenge.tag_names)})
+    for user in submissions.suppliers_with_proposals(session, challenge.id):
+        people.pop(user.id, None)  # told with what it means for their proposal
     recipients.tell(session, people.values(),
                     key=f"challenge-amended:{challenge.id}:{challenge.version}",
                     template="challenge_amended", challenge=challenge, now=now, note=note,
@@ -664,8 +675,11 @@ def cancel_challenge(session: Session, *, actor: Any, challenge_id: int, reason:
                 FunderStatus.ACCEPTED, FunderStatus.INVITED, FunderStatus.REQUESTED):
             people.update({u.id: u for u in recipients.editors_of(session, funder.organisation_id)})
     if was_public:
+        from procure.submissions.services import suppliers_with_proposals
+
         people.update({u.id: u for u in recipients.askers_of(session, challenge.id)})
         people.update({u.id: u for u in recipients.followers_of(session, challenge.tag_names)})
+        people.update({u.id: u for u in suppliers_with_proposals(session, challenge.id)})
     recipients.tell(session, people.values(), key=f"challenge-cancelled:{challenge.id}",
                     template="challenge_cancelled", challenge=challenge, now=now, reason=reason)
     session.commit()

@@ -126,6 +126,31 @@ def _own_funder(challenge: Challenge) -> Any:
                 None)
 
 
+def _proposal_panel(challenge: Challenge, now) -> dict[str, Any]:
+    """What the page offers about proposals: a supplier's own (or a button to start one) for
+    each phase; to the authority, only how many are in until each phase closes."""
+    from procure.submissions import lifecycle as proposal_lifecycle
+    from procure.submissions import services as submissions
+
+    db = get_session()
+    user = current_user
+    panel: dict[str, Any] = {"own": {}, "startable": [], "counts": {}}
+    membership = user.active_membership if user.is_authenticated else None
+    if membership is not None and membership.organisation.kind == "supplier":
+        for phase in challenge.phases:
+            own = submissions.proposal_of(db, organisation_id=membership.organisation_id,
+                                          phase_id=phase.id)
+            if own is not None:
+                panel["own"][phase.id] = own
+            elif can(user, Permission.PROPOSAL_START, phase) and proposal_lifecycle.window_problem(
+                    phase.status, phase.opens_at, phase.closes_at, now) is None:
+                panel["startable"].append(phase)
+    if can(user, Permission.PROPOSAL_COUNT, challenge):
+        panel["counts"] = submissions.counts_by_phase(db, [p.id for p in challenge.phases])
+        panel["show_counts"] = True
+    return panel
+
+
 def _show(challenge: Challenge, *, status: int = 200, form: Any = None,
           invitation_form: Any = None, pledge_form: Any = None, join_form: Any = None):
     """The challenge page with the actions this person may take."""
@@ -148,6 +173,7 @@ def _show(challenge: Challenge, *, status: int = 200, form: Any = None,
         pledge = ""
     return render_template(
         "challenges/show.html", challenge=challenge, form=form, now=now,
+        proposals=_proposal_panel(challenge, now),
         phase=services.current_phase(challenge),
         answered=clarifications.published(db, challenge.id),
         allowed=allowed, questions_open=questions_open,

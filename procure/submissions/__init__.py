@@ -1,0 +1,1 @@
+"""Proposals, attachments, receipts and sealing."""
