@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+from types import SimpleNamespace
+from urllib.parse import urlsplit
+
 import pytest
 from flask_login import AnonymousUserMixin
 
 from procure.errors import NotPermitted
 from procure.permissions import Permission, can, require
+from procure.submissions import services as submission_services
 from procure.values import services as values_services
+from tests.challenges import service_builders as sb
+from tests.challenges.builders import recently
 from tests.conftest import NOW, sign_in
 from tests.factories import MembershipFactory, OrganisationFactory, UserFactory, member
+from tests.submissions.builders import PDF, complete
 
 # The objects permissions are asked about: an unverified authority (the object's
 # organisation in most rows), an unverified supplier, and an already verified authority.
@@ -86,18 +94,22 @@ ALLOWED: dict[str, set[tuple[Permission, str]]] = {
         *ADMIN_VIEWS_MEMBERS, (P.ORGANISATION_MANAGE_MEMBERS, "supplier")},
 }
 
-# Permissions asked about a challenge are tested in their own table below.
+# Permissions asked about a challenge, and about a proposal, are tested in their own tables below.
 ON_CHALLENGE = {p for p in Permission if p.value.startswith(("challenge:", "clarification:"))
                 and p != P.CHALLENGE_CREATE}
+ON_PROPOSAL = {p for p in Permission if p.value.startswith("proposal:")}
 MATRIX = [(role, permission, obj) for role in ROLES for permission in Permission
-          for obj in OBJECTS if permission not in ON_CHALLENGE]
+          for obj in OBJECTS if permission not in ON_CHALLENGE | ON_PROPOSAL]
 
 
 def test_table_covers_every_role_and_every_permission_is_granted_to_someone():
     assert set(ALLOWED) == set(ROLES)
     assert set(CHALLENGE_ALLOWED) == set(CHALLENGE_ROLES)
+    assert set(PROPOSAL_ALLOWED) == set(PROPOSAL_ROLES)
+    assert set(SITUATIONS) == ON_PROPOSAL
     granted = {p for pairs in ALLOWED.values() for p, _ in pairs}
     granted |= {p for perms in CHALLENGE_ALLOWED.values() for p in perms}
+    granted |= {p for perms in PROPOSAL_ALLOWED.values() for p in perms}
     assert granted == set(Permission), "add rows for a new permission"
 
 
@@ -130,8 +142,6 @@ STATES = ("draft", "open", "in_progress", "concluded", "published", "cancelled")
 
 
 def _challenge(status):
-    from types import SimpleNamespace
-
     funders = [SimpleNamespace(organisation_id=org.id, role=role, status=state)
                for org, role, state in ((LEAD, "lead", "accepted"), (ACCEPTED, "partner", "accepted"),
                                         (INVITED, "partner", "invited"),
@@ -208,13 +218,129 @@ def test_challenge_permissions_need_a_challenge(permission):
     assert can(CHALLENGE_ROLES["lead editor"](), permission, None) is False
 
 
+# --- permissions on a proposal, by role and by where the proposal and its phase stand --------
+
+# Proposals belong to BIDDER; RIVAL is another supplier in the same phase.
+RIVAL = OrganisationFactory.build(id=21, name="Rival", kind="supplier")
+DEADLINE = NOW + timedelta(days=30)
+BEFORE, AFTER = DEADLINE - timedelta(seconds=1), DEADLINE + timedelta(days=1)
+
+PROPOSAL_ROLES = {
+    **CHALLENGE_ROLES,
+    "rival supplier editor": lambda: _member_of(RIVAL, role="editor"),
+    "rival supplier viewer": lambda: _member_of(RIVAL, role="viewer"),
+    "supplier editor, pending": lambda: _member_of(BIDDER, role="editor", status="pending"),
+    "disabled supplier editor": lambda: _member_of(BIDDER, role="editor", is_disabled=True),
+    "admin who is a lead editor": lambda: _member_of(LEAD, role="editor", is_admin=True),
+}
+
+
+def _phase(challenge_status="open", *, invitation_only=False, phase_status="open",
+           closed_at=None):
+    return SimpleNamespace(id=1, challenge=_challenge(challenge_status), status=phase_status,
+                           closes_at=DEADLINE, closed_at=closed_at,
+                           is_invitation_only=invitation_only)
+
+
+def _proposal(status, *, receipt=True, must_reconfirm=False, **phase):
+    return SimpleNamespace(id=1, organisation_id=BIDDER.id, status=status,
+                           current_receipt_id=1 if receipt else None,
+                           must_reconfirm=must_reconfirm, phase=_phase(**phase))
+
+
+# permission -> situation -> (object, now). Starting is asked of a phase, counting of a
+# challenge, editing and reading of a proposal; only reading depends on the time.
+SITUATIONS: dict[Permission, dict[str, tuple[object, datetime | None]]] = {
+    P.PROPOSAL_START: {
+        **{f"challenge {s}": (_phase(s), None) for s in STATES},
+        "phase by invitation only": (_phase(invitation_only=True), None),
+    },
+    P.PROPOSAL_EDIT: {
+        "draft": (_proposal("draft", receipt=False), None),
+        "submitted": (_proposal("submitted"), None),
+        "reopened": (_proposal("reopened"), None),
+        "withdrawn": (_proposal("withdrawn", receipt=False), None),
+    },
+    P.PROPOSAL_READ: {
+        "draft, before the deadline": (_proposal("draft", receipt=False), BEFORE),
+        "submitted, before the deadline": (_proposal("submitted"), BEFORE),
+        "reopened, before the deadline": (_proposal("reopened"), BEFORE),
+        "submitted, at the deadline": (_proposal("submitted"), DEADLINE),
+        "submitted, after the deadline": (_proposal("submitted"), AFTER),
+        "submitted, after the deadline, phase closed": (
+            _proposal("submitted", phase_status="closed", closed_at=DEADLINE), AFTER),
+        "reopened, after the deadline": (_proposal("reopened"), AFTER),
+        "awaiting confirmation, after the deadline": (
+            _proposal("submitted", must_reconfirm=True), AFTER),
+        "draft, after the deadline": (_proposal("draft", receipt=False), AFTER),
+        "withdrawn, after the deadline": (_proposal("withdrawn", receipt=False), AFTER),
+        "phase cancelled before its deadline": (_proposal("submitted", phase_status="cancelled"), AFTER),
+        "phase cancelled after closing": (
+            _proposal("submitted", phase_status="cancelled", closed_at=DEADLINE), AFTER),
+    },
+    P.PROPOSAL_COUNT: {f"challenge {s}": (_challenge(s), None) for s in STATES},
+}
+READ = SITUATIONS[P.PROPOSAL_READ]
+EVERY_SITUATION = {p: set(s) for p, s in SITUATIONS.items()}
+# Once the deadline has passed (and the phase was not cancelled before it), the submissions that
+# count: a reopened proposal's last submission still does; one awaiting confirmation does not.
+UNSEALED = {"submitted, at the deadline", "submitted, after the deadline",
+            "submitted, after the deadline, phase closed", "reopened, after the deadline",
+            "phase cancelled after closing"}
+MAY_START = {"challenge open", "challenge in_progress"}
+COUNTS = {f"challenge {s}" for s in STATES}
+SUPPLIER_READS = {P.PROPOSAL_READ: EVERY_SITUATION[P.PROPOSAL_READ]}
+AUTHORITY_READS = {P.PROPOSAL_READ: UNSEALED, P.PROPOSAL_COUNT: COUNTS}
+
+# role -> permission -> the situations in which it is allowed; everything else is refused.
+# Nobody outside the supplier reads anything before the deadline: not the lead, not an admin.
+PROPOSAL_ALLOWED: dict[str, dict[Permission, set[str]]] = {
+    **{role: {} for role in PROPOSAL_ROLES},
+    "supplier editor": {P.PROPOSAL_START: MAY_START,
+                        P.PROPOSAL_EDIT: EVERY_SITUATION[P.PROPOSAL_EDIT], **SUPPLIER_READS},
+    "supplier viewer": SUPPLIER_READS,
+    "rival supplier editor": {P.PROPOSAL_START: MAY_START},
+    "lead editor": AUTHORITY_READS,
+    "lead viewer": AUTHORITY_READS,
+    "partner editor": AUTHORITY_READS,
+    "partner viewer": AUTHORITY_READS,
+    "admin who is a lead editor": AUTHORITY_READS,
+}
+
+PROPOSAL_MATRIX = [(role, permission, situation) for role in PROPOSAL_ROLES
+                   for permission in sorted(ON_PROPOSAL) for situation in SITUATIONS[permission]]
+
+
+@pytest.mark.parametrize("role, permission, situation", PROPOSAL_MATRIX,
+                         ids=[f"{r}-{p}-{s}" for r, p, s in PROPOSAL_MATRIX])
+def test_proposal_permission_matrix(role, permission, situation):
+    user = PROPOSAL_ROLES[role]()
+    obj, now = SITUATIONS[permission][situation]
+    expected = situation in PROPOSAL_ALLOWED[role].get(permission, set())
+    assert can(user, permission, obj, now=now) is expected
+    if not expected:
+        with pytest.raises(NotPermitted):
+            require(user, permission, obj, now=now)
+
+
+@pytest.mark.parametrize("permission", sorted(ON_PROPOSAL))
+def test_proposal_permissions_need_an_object(permission):
+    assert can(PROPOSAL_ROLES["supplier editor"](), permission, None, now=AFTER) is False
+
+
+def test_reading_a_proposal_must_be_asked_at_a_time():
+    proposal, _ = READ["submitted, after the deadline"]
+    with pytest.raises(TypeError):
+        can(PROPOSAL_ROLES["lead editor"](), P.PROPOSAL_READ, proposal)
+
+
 # --- every URL as every role ----------------------------------------------------------------
 
-WALK_ROLES = ["visitor", "supplier editor", "authority editor", "admin"]
+WALK_ROLES = ["visitor", "supplier editor", "authority editor", "lead editor", "admin"]
 
 
 @pytest.fixture
-def world(db):
+def world(app, db):
     authority = OrganisationFactory(kind="authority", verified_at=None)
     supplier = OrganisationFactory(kind="supplier")
     authority_editor = member(authority, role="editor")
@@ -224,11 +350,30 @@ def world(db):
     admin = UserFactory(is_admin=True)
     values_services.load_seed(db, now=NOW)
     draft = values_services.create_next_version(db, actor=admin, code="solution-quality", now=NOW)
+    # An open challenge (on the real clock, as pages read it) with the supplier's proposal
+    # submitted, one file attached: sealed until its deadline a month away.
+    now = recently()
+    lead_editor = sb.editor()
+    challenge = sb.open_challenge(db, now - timedelta(hours=2), lead_editor,
+                                  sb.framework(db, now, code="walk-values"),
+                                  opens_at=now - timedelta(hours=1), closes_at=now + timedelta(days=30))
+    phase = challenge.phases[0]
+    proposal = submission_services.start_proposal(db, actor=supplier_editor, phase_id=phase.id,
+                                                  now=now)
+    proposal = complete(db, now, proposal, supplier_editor)
+    attachment = submission_services.add_attachment(
+        db, actor=supplier_editor, proposal_id=proposal.id, filename="plan.pdf", data=PDF, now=now,
+        folder=app.config["UPLOAD_DIR"])
+    with app.app_context():  # the receipt e-mail links to the site
+        receipt = submission_services.submit_proposal(db, actor=supplier_editor,
+                                                      proposal_id=proposal.id, clock=lambda: now)
     return {
         "users": {"visitor": None, "supplier editor": supplier_editor,
-                  "authority editor": authority_editor, "admin": admin},
+                  "authority editor": authority_editor, "lead editor": lead_editor, "admin": admin},
         "ids": {"organisation_id": authority.id, "membership_id": pending.id,
-                "framework_id": draft.id, "criterion_id": draft.criteria[0].id},
+                "framework_id": draft.id, "criterion_id": draft.criteria[0].id,
+                "challenge_id": challenge.id, "phase_id": phase.id, "proposal_id": proposal.id,
+                "attachment_id": attachment.id, "receipt_id": receipt.id},
     }
 
 
@@ -253,6 +398,10 @@ def test_every_url_as_every_role_never_fails(app, client, db, world, role):
         sign_in(client, db, user)
     paths = _paths(app, world["ids"])
     assert sum(1 for _, get, p in paths if get and p.startswith("/admin")) >= 4
+    ids = world["ids"]
+    proposal_page = f"/proposals/{ids['proposal_id']}"
+    count_page = f"/challenges/{ids['challenge_id']}/phases/{ids['phase_id']}/proposals"
+    assert sum(1 for _, get, p in paths if get and _of_proposal(p, proposal_page)) >= 12
     for rule, answers_get, path in paths:
         response = client.get(path)
         response.close()
@@ -269,3 +418,29 @@ def test_every_url_as_every_role_never_fails(app, client, db, world, role):
             else:
                 assert status == 403, path
                 assert "You do not have permission" in response.get_data(as_text=True)
+        elif _of_proposal(path, proposal_page):
+            _assert_sealed_page_status(role, path, response, proposal_page)
+        elif path == count_page:
+            # Before the deadline the lead sees how many are in; nobody else may ask.
+            expected = {"visitor": 302, "lead editor": 200}.get(role, 403)
+            assert status == expected, (role, path, status)
+
+
+def _of_proposal(path, proposal_page):
+    return path == proposal_page or path.startswith(proposal_page + "/")
+
+
+def _assert_sealed_page_status(role, path, response, proposal_page):
+    """A proposal's pages: the owner's to use; to anyone else, before the deadline, it does not
+    exist (so a guessed id reveals nothing); a visitor is asked to sign in."""
+    status = response.status_code
+    if role == "visitor":
+        assert status == 302, path
+        assert "/sign-in" in response.headers["Location"], path
+    elif role == "supplier editor":
+        # Submitted: its section pages send the owner back to the proposal until reopened.
+        assert status in (200, 302), (path, status)
+        if status == 302:
+            assert urlsplit(response.headers["Location"]).path == proposal_page, path
+    else:
+        assert status == 404, (role, path, status)

@@ -214,8 +214,12 @@ def submitted_proposals(session: Session, *, actor: Any, phase: Phase,
 
 
 def proposals_exist(session: Session, phase_id: int) -> bool:
-    """Whether any supplier has submitted a proposal that still stands in the phase."""
-    return count_submitted(session, phase_id) > 0
+    """Whether any supplier has a submission in the phase that it has not withdrawn, including
+    one waiting to be confirmed after an amendment: its supplier works to the deadline too."""
+    return session.execute(select(Proposal.id).where(
+        Proposal.phase_id == phase_id,
+        Proposal.status.in_([ProposalStatus.SUBMITTED, ProposalStatus.REOPENED]),
+        Proposal.current_receipt_id.is_not(None)).limit(1)).first() is not None
 
 
 def verify_receipt(session: Session, text: str) -> Receipt | None:
@@ -362,8 +366,9 @@ def add_attachment(session: Session, *, actor: Any, proposal_id: int, filename: 
         proposal.attachments.append(attachment)
         proposal.updated_at = now
         session.flush()
+        # Nothing about the file itself: the audit log is read before the deadline too.
         _audit(session, proposal, "proposal.attachment_added", actor, now,
-               attachment=attachment.id, sha256=attachment.sha256, size=attachment.size)
+               attachment=attachment.id)
         session.commit()
     except Exception:
         session.rollback()

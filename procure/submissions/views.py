@@ -455,9 +455,12 @@ def show_submitted(proposal_id: int):
                                                 proposal_id=proposal_id, now=utcnow())
     phase = proposal.phase
     criteria = {pc.id: pc for pc in phase.criteria}
+    from procure.submissions.sealing import is_supplier_member
+
     return render_template("proposals/submitted.html", proposal=proposal, receipt=receipt,
                            manifest=receipt.manifest, criteria=criteria, phase=phase,
-                           challenge=phase.challenge)
+                           challenge=phase.challenge,
+                           is_owner=is_supplier_member(current_user, proposal))
 
 
 # --- anyone -------------------------------------------------------------------------------------

@@ -41,6 +41,16 @@ JOINERS = [("joiner@example.org", "Jo Joiner"),  # both asked to join the health
 BAKE_OFF_DRAFT = "Quieter gritting lorries at night"
 DRAFT_FRAMEWORK = "ways-of-working"
 
+# Beside the demo proposals (Bright's draft on the bins challenge, and the two submitted on the
+# damp challenge, whose phase has closed): on "Home from hospital sooner", open until well after
+# the tests, Bright's complete proposal, submitted, and Greenfield's, submitted then withdrawn;
+# and a file on Bright's draft, for the attachments page.
+BINS = "Fewer missed bin collections on rural lanes"
+DAMP = "Drier council homes: finding damp and mould early"
+HOME = "Home from hospital sooner"
+BRIGHT = "supplier@bright.example"
+GREENFIELD = "supplier@greenfield.example"
+
 expect.set_options(timeout=10_000)
 
 
@@ -136,18 +146,91 @@ def _add_drafts(session) -> None:
     create_next_version(session, actor=admin, code=DRAFT_FRAMEWORK, now=now)
 
 
-def find_ids(session) -> dict[str, int]:
+def small_pdf(text: str) -> bytes:
+    """A one-page PDF with ``text`` (plain ASCII, no brackets) on it, as a supplier uploads."""
+    stream = b"BT /F1 12 Tf 72 760 Td (" + text.encode("ascii") + b") Tj ET"
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>",
+               b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+               b"/Resources << /Font << /F1 5 0 R >> >> >>",
+               b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream
+               + b"\nendstream",
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets)
+    out += (f"trailer << /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n"
+            ).encode()
+    return bytes(out)
+
+
+def _add_proposals(session) -> None:
+    """On the open hospital challenge: Bright's proposal submitted, Greenfield's withdrawn; a
+    file on Bright's draft for the bins challenge."""
+    from flask import current_app
+    from sqlalchemy import select
+
+    from procure.accounts.models import User
+    from procure.challenges.models import Challenge
+    from procure.db import utcnow
+    from procure.submissions import services
+
+    folder = current_app.config["UPLOAD_DIR"]
+    bright = session.execute(select(User).where(User.email == BRIGHT)).scalar_one()
+    bins = session.execute(select(Challenge).where(Challenge.title == BINS)).scalar_one().phases[0]
+    draft = services.proposal_of(session, organisation_id=bright.active_membership.organisation_id,
+                                 phase_id=bins.id)
+    services.add_attachment(session, actor=bright, proposal_id=draft.id, filename="lanes.pdf",
+                            data=small_pdf("Lanes we know"), now=utcnow(), folder=folder)
+
+    phase = session.execute(select(Challenge).where(Challenge.title == HOME)).scalar_one().phases[0]
+    for address in (BRIGHT, GREENFIELD):
+        user = session.execute(select(User).where(User.email == address)).scalar_one()
+        now = utcnow()
+        proposal = services.start_proposal(session, actor=user, phase_id=phase.id, now=now)
+        services.update_fields(
+            session, actor=user, proposal_id=proposal.id, now=now,
+            summary="A named coordinator arranges care at home before the ward says goodbye.",
+            consent_publish_summary=True, team="A nurse, a social worker and a developer.",
+            price_pence=5_500_000, price_given=True,
+            timeline="Month 1: two wards. Months 2-4: every ward.",
+            declarations={d: True for d in services.DECLARATIONS})
+        services.save_responses(session, actor=user, proposal_id=proposal.id, now=now,
+                                responses={pc.id: "We do this with the ward teams."
+                                           for pc in phase.criteria})
+        services.add_attachment(session, actor=user, proposal_id=proposal.id,
+                                filename="plan.pdf", data=small_pdf("Our plan"), now=now,
+                                folder=folder)
+        services.submit_proposal(session, actor=user, proposal_id=proposal.id, clock=utcnow)
+        if address == GREENFIELD:
+            services.withdraw_proposal(session, actor=user, proposal_id=proposal.id,
+                                       clock=utcnow)
+
+
+def find_ids(session) -> dict[str, int | str]:
     """The ids the pages under test need, found by title, e-mail address or code."""
     from sqlalchemy import select
 
     from procure.accounts.models import User
     from procure.challenges.models import Challenge, Clarification
+    from procure.submissions.models import Proposal
     from procure.values.models import ValueFramework
 
     def challenge(title: str) -> Challenge:
         return session.execute(select(Challenge).where(Challenge.title == title)).scalar_one()
 
-    bins = challenge("Fewer missed bin collections on rural lanes")
+    def proposal(address: str, c: Challenge) -> Proposal:
+        user = session.execute(select(User).where(User.email == address)).scalar_one()
+        return session.execute(select(Proposal).where(
+            Proposal.phase_id == c.phases[0].id,
+            Proposal.organisation_id == user.active_membership.organisation_id)).scalar_one()
+
+    bins = challenge(BINS)
     gritting = challenge(BAKE_OFF_DRAFT)
     pending = session.execute(
         select(Clarification).join(User, Clarification.asked_by_id == User.id)
@@ -157,7 +240,24 @@ def find_ids(session) -> dict[str, int]:
         select(ValueFramework).where(ValueFramework.code == DRAFT_FRAMEWORK)).scalars()}
     draft_version = versions[max(versions)]
     assert not draft_version.is_published
+    damp, home = challenge(DAMP), challenge(HOME)
+    home_submitted, home_withdrawn = proposal(BRIGHT, home), proposal(GREENFIELD, home)
+    damp_bright = proposal(BRIGHT, damp)
     return {
+        "bins_phase": bins.phases[0].id,
+        "bins_draft": proposal(BRIGHT, bins).id,
+        "damp": damp.id,
+        "damp_phase": damp.phases[0].id,
+        "damp_bright": damp_bright.id,
+        "damp_bright_receipt": damp_bright.current_receipt_id,
+        "damp_bright_digest": damp_bright.current_receipt.digest,
+        "damp_greenfield": proposal(GREENFIELD, damp).id,
+        "home_submitted": home_submitted.id,
+        "home_submitted_receipt": home_submitted.current_receipt_id,
+        "home_withdrawn": home_withdrawn.id,
+        "home_withdrawn_submission_receipt": home_withdrawn.receipts[0].id,
+        "home_withdrawal_receipt": home_withdrawn.receipts[-1].id,
+        "home_withdrawal_digest": home_withdrawn.receipts[-1].digest,
         "bins": bins.id,
         "home": challenge("Home from hospital sooner").id,
         "flood": challenge("Flood warnings that reach everyone").id,
@@ -205,7 +305,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     migrate(url)
     mail_dir = root / "mail"
     app = create_app("testing", SQLALCHEMY_DATABASE_URL=url, MAIL_DIR=mail_dir,
-                     BASE_URL="http://127.0.0.1")
+                     UPLOAD_DIR=root / "uploads", BASE_URL="http://127.0.0.1")
     # Port 0: the kernel picks a free port, so parallel workers never collide. Links in
     # e-mails need that port, and the app reads BASE_URL per request, so set it now,
     # before the first request.
@@ -217,6 +317,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     live.run(lambda s: load_demo_challenges(s, now=utcnow()))
     live.run(_add_people)
     live.run(_add_drafts)
+    live.run(_add_proposals)
 
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
@@ -228,7 +329,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
 
 
 @pytest.fixture(scope="session")
-def ids(live_server: LiveServer) -> dict[str, int]:
+def ids(live_server: LiveServer) -> dict[str, int | str]:
     """Ids of the demo challenges and the other records pages are opened on (see ``find_ids``)."""
     return live_server.run(find_ids)
 

@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -34,6 +35,11 @@ SUPPLIER_WAITING = "supplier@greenfield.example"  # follows tags; a question on 
 BINS = "/challenges/{bins}"
 FLOOD = "/challenges/{flood}"
 PHASE = "/challenges/{gritting}/phases/{gritting_phase}"
+# Proposals (conftest): SUPPLIER's draft on {bins} (with a file), submitted on {damp} (closed) and on the open
+# hospital challenge; SUPPLIER_WAITING's withdrawn on the hospital challenge.
+DRAFT = "/proposals/{bins_draft}"
+SUBMITTED = "/proposals/{home_submitted}"
+WITHDRAWN = "/proposals/{home_withdrawn}"
 
 
 def submit(page: Page) -> None:
@@ -94,6 +100,20 @@ def fill_and_submit(values: dict[str, str], button: str = "main form button[type
         page.locator(button).first.click()
         expect(page.locator(".govuk-error-summary")).to_be_focused()
     return then
+
+
+def shows_errors(page: Page) -> None:
+    """A page that opens with problems to fix: its error summary takes the focus."""
+    expect(page.locator(".govuk-error-summary")).to_be_focused()
+    expect(page).to_have_title(re.compile(r"^(Error|Gwall): "))
+
+
+def upload_wrong_file(page: Page) -> None:
+    """Upload a file of a kind proposals do not take: the upload's error."""
+    page.locator("#file").set_input_files(files=[{
+        "name": "notes.txt", "mimeType": "text/plain", "buffer": b"Some notes, not a document."}])
+    page.locator("main form[enctype='multipart/form-data'] [type=submit]").click()
+    expect(page.locator(".govuk-error-summary")).to_be_focused()
 
 
 def press(button: str) -> Callable[[Page], None]:
@@ -202,6 +222,49 @@ CASES: dict[str, Case] = {
     "notifications": Case("/account/notifications", user=SUPPLIER_WAITING),
     "notifications-errors": Case("/account/notifications", user=SUPPLIER_WAITING,
                                  then=press("main form[action$='/notifications/follow'] button")),
+    # Proposals: the supplier's task list in each state, its sections, check and submit.
+    "proposals-mine": Case("/proposals", user=SUPPLIER),
+    "proposal-task-list": Case(DRAFT, user=SUPPLIER),
+    "proposal-submitted": Case(SUBMITTED, user=SUPPLIER),
+    "proposal-withdrawn": Case(WITHDRAWN, user=SUPPLIER_WAITING),
+    "proposal-after-deadline": Case("/proposals/{damp_bright}", user=SUPPLIER),
+    "proposal-summary": Case(DRAFT + "/summary", user=SUPPLIER),
+    "proposal-summary-errors": Case(DRAFT + "/summary", user=SUPPLIER,
+                                    then=fill_and_submit({"#summary": "Too long. " * 201})),
+    "proposal-responses": Case(DRAFT + "/responses", user=SUPPLIER),
+    "proposal-responses-errors": Case(DRAFT + "/responses", user=SUPPLIER, then=fill_and_submit(
+        {"main form textarea >> nth=0": "Far too long. " * 1500})),
+    "proposal-team": Case(DRAFT + "/team", user=SUPPLIER),
+    "proposal-team-errors": Case(DRAFT + "/team", user=SUPPLIER,
+                                 then=fill_and_submit({"#price": "lots"})),
+    "proposal-attachments": Case(DRAFT + "/attachments", user=SUPPLIER),
+    "proposal-attachments-errors": Case(DRAFT + "/attachments", user=SUPPLIER,
+                                        then=upload_wrong_file),
+    "proposal-declarations": Case(DRAFT + "/declarations", user=SUPPLIER),
+    "proposal-check": Case(SUBMITTED + "/check", user=SUPPLIER),
+    "proposal-check-errors": Case(DRAFT + "/check", user=SUPPLIER, then=shows_errors),
+    "proposal-receipt": Case(SUBMITTED + "/receipts/{home_submitted_receipt}", user=SUPPLIER),
+    "proposal-receipt-earlier": Case(WITHDRAWN + "/receipts/{home_withdrawn_submission_receipt}",
+                                     user=SUPPLIER_WAITING),
+    "proposal-receipt-withdrawal": Case(WITHDRAWN + "/receipts/{home_withdrawal_receipt}",
+                                        user=SUPPLIER_WAITING),
+    "proposal-withdraw": Case(SUBMITTED + "/withdraw", user=SUPPLIER),
+    "proposal-submitted-copy": Case("/proposals/{damp_bright}/submitted", user=SUPPLIER),
+    # The authority's view: a count while the phase is open, the proposals after the deadline.
+    "challenge-closed-lead-editor": Case("/challenges/{damp}", user=COUNCIL_EDITOR),
+    "challenge-closed-supplier": Case("/challenges/{damp}", user=SUPPLIER),
+    "proposals-for-phase-open": Case(BINS + "/phases/{bins_phase}/proposals", user=COUNCIL_EDITOR),
+    "proposals-for-phase-closed": Case("/challenges/{damp}/phases/{damp_phase}/proposals",
+                                       user=COUNCIL_EDITOR),
+    "proposal-read-by-authority": Case("/proposals/{damp_greenfield}/submitted",
+                                       user=COUNCIL_EDITOR),
+    # Anyone checking a receipt code.
+    "verify-receipt": Case("/receipts/verify"),
+    "verify-receipt-match": Case("/receipts/verify?digest={damp_bright_digest}"),
+    "verify-receipt-withdrawal": Case("/receipts/verify?digest={home_withdrawal_digest}"),
+    "verify-receipt-no-match": Case("/receipts/verify?digest=" + "0" * 64),
+    "verify-receipt-invalid": Case("/receipts/verify?digest=not-a-receipt-code", status=400,
+                                   then=shows_errors),
     # The shared value frameworks.
     "admin-values": Case("/admin/values", user=ADMIN),
     "admin-values-version": Case("/admin/values/{framework}", user=ADMIN),
@@ -251,7 +314,7 @@ def describe(violations: list[dict]) -> str:
 @pytest.mark.parametrize("lang", ["en", "cy"])
 @pytest.mark.parametrize("name", list(CASES))
 def test_page_has_no_axe_violations(name: str, lang: str, new_context, axe_source: str,
-                                    ids: dict[str, int]) -> None:
+                                    ids: dict[str, int | str]) -> None:
     case = CASES[name]
     page = new_context(as_user=case.user).new_page()
     url = case.path.format(**ids)
@@ -262,6 +325,8 @@ def test_page_has_no_axe_violations(name: str, lang: str, new_context, axe_sourc
     assert response is not None and response.status == case.status, response and response.status
     if case.then:
         case.then(page)
+    else:  # the page named, not one it sends people on to (which would go unchecked)
+        assert urlsplit(page.url).path == urlsplit(url).path, f"{url} led to {page.url}"
     expect(page.locator("html")).to_have_attribute("lang", lang)
 
     page.evaluate(axe_source)

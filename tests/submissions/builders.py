@@ -53,3 +53,57 @@ def complete(db, now: datetime, proposal, supplier, *, price_pence: int = 1_000_
     services.save_responses(db, actor=supplier, proposal_id=proposal.id, now=now, responses={
         pc.id: f"Our answer {marker}".strip() for pc in proposal.phase.criteria})
     return services._load(db, proposal.id)
+
+
+# --- more files, and what the tests look at ---------------------------------------------------
+
+def png() -> bytes:
+    """A whole 1×1 PNG image (signature, header, data and end chunks)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return (struct.pack(">I", len(body)) + kind + body
+                + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF))
+
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00")) + chunk(b"IEND", b""))
+
+
+# Start of image, a JFIF header and end of image.
+JPEG = (b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
+        b"\xff\xdb\x00\x43\x00" + bytes(range(1, 65)) + b"\xff\xd9")
+
+
+def zip_of(parts: dict[str, str]) -> bytes:
+    """A zip archive holding these parts, by name."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as z:
+        for name, text in parts.items():
+            z.writestr(name, text)
+    return buffer.getvalue()
+
+
+def stored_files(folder) -> list:
+    """Every file under the upload folder."""
+    from pathlib import Path
+
+    return sorted(p for p in Path(folder).rglob("*") if p.is_file())
+
+
+def stored_proposal(db, proposal_id: int):
+    """The proposal as the database holds it (anything a refused call changed is discarded)."""
+    db.rollback()
+    db.expire_all()
+    return services._load(db, proposal_id)
+
+
+def started(db, now: datetime, phase, supplier):
+    return services.start_proposal(db, actor=supplier, phase_id=phase.id, now=now)
+
+
+def submitted(db, now: datetime, phase, supplier, *, marker: str = ""):
+    """A supplier's complete proposal submitted at ``now``; returns (proposal, receipt)."""
+    proposal = complete(db, now, started(db, now, phase, supplier), supplier, marker=marker)
+    receipt = services.submit_proposal(db, actor=supplier, proposal_id=proposal.id, clock=lambda: now)
+    return proposal, receipt
