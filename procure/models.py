@@ -7,6 +7,15 @@ from procure.accounts.models import (  # noqa: F401
     User,
     UserSession,
 )
+from procure.assessment.models import (  # noqa: F401
+    Assessment,
+    AssessmentMark,
+    AssessorAppointment,
+    ConflictDeclaration,
+    Decision,
+    DecisionApproval,
+    Moderation,
+)
 from procure.audit.models import AuditChainHead, AuditEvent  # noqa: F401
 from procure.challenges.models import (  # noqa: F401
     Amendment,

@@ -40,6 +40,16 @@ class Permission(StrEnum):
     PROPOSAL_EDIT = "proposal:edit"
     PROPOSAL_READ = "proposal:read"
     PROPOSAL_COUNT = "proposal:count"
+    ASSESSOR_APPOINT = "assessor:appoint"
+    ASSESSMENT_OVERVIEW = "assessment:overview"
+    ASSESSMENT_DECLARE = "assessment:declare"
+    ASSESSMENT_SCORE = "assessment:score"
+    ASSESSMENT_READ_SCORES = "assessment:read_scores"
+    ASSESSMENT_MODERATE = "assessment:moderate"
+    DECISION_RECORD = "decision:record"
+    DECISION_APPROVE = "decision:approve"
+    DECISION_RELEASE = "decision:release"
+    FEEDBACK_READ = "feedback:read"
 
 
 def _signed_in(user: Any) -> bool:
@@ -163,6 +173,89 @@ def _proposal_rule(user: Any, permission: Permission, obj: Any, now: datetime | 
     return False
 
 
+def _accepted_partner_editor(user: Any, challenge: Any) -> Any:
+    partner = _partner_row(user, challenge)
+    if partner is None or partner.status != "accepted":
+        return None
+    return partner if _membership(user).role == "editor" else None
+
+
+def _own_assessment_submitted(appointment: Any, proposal: Any) -> bool:
+    return any(a.proposal_id == proposal.id and a.status == "submitted"
+               for a in getattr(appointment, "assessments", ()))
+
+
+def _assessment_rule(user: Any, permission: Permission, obj: Any, now: datetime | None) -> bool:
+    """Assessors, moderation and decisions. ``obj`` is a phase (appointing, the overview,
+    recording a decision), a proposal (declaring, scoring, reading scores, moderating,
+    feedback) or a decision (approving, releasing)."""
+    from procure.submissions import sealing
+
+    if obj is None:
+        return False
+    match permission:
+        case Permission.ASSESSOR_APPOINT:
+            return (_lead(user, obj.challenge, role="editor")
+                    and obj.challenge.status in ("open", "in_progress")
+                    and obj.status in ("planned", "open", "closed"))
+        case Permission.ASSESSMENT_OVERVIEW:
+            return sealing.authority_reader(user, obj.challenge)
+        case Permission.DECISION_RECORD:
+            decision = getattr(obj, "decision", None)
+            return (_lead(user, obj.challenge, role="editor") and obj.status == "closed"
+                    and obj.challenge.status in ("open", "in_progress")
+                    and (decision is None or decision.status == "awaiting_approval"))
+        case Permission.DECISION_APPROVE:
+            challenge = obj.phase.challenge
+            partner = _accepted_partner_editor(user, challenge)
+            return (partner is not None and obj.status == "awaiting_approval"
+                    and all(a.organisation_id != partner.organisation_id for a in obj.approvals))
+        case Permission.DECISION_RELEASE:
+            challenge = obj.phase.challenge
+            approved = {a.organisation_id for a in obj.approvals}
+            return (_lead(user, challenge, role="editor") and obj.status == "awaiting_approval"
+                    and all(f.organisation_id in approved for f in challenge.funders
+                            if f.role == "partner" and f.status == "accepted"))
+        case Permission.FEEDBACK_READ:
+            decision = getattr(obj.phase, "decision", None)
+            return (sealing.is_supplier_member(user, obj) and decision is not None
+                    and decision.status == "released")
+    # The rest are about one proposal under assessment, and depend on the time.
+    if now is None:
+        raise TypeError("assessing a proposal depends on the time: pass now")
+    phase = obj.phase
+    appointment = sealing.appointment_of(user, phase)
+    match permission:
+        case Permission.ASSESSMENT_DECLARE:
+            return (appointment is not None and appointment.status == "accepted"
+                    and phase.status == "closed"
+                    and sealing.declaration(appointment, obj.organisation_id) is None
+                    and sealing.phase_unsealed(phase.status, phase.closes_at, phase.closed_at, now)
+                    and _counts(obj))
+        case Permission.ASSESSMENT_SCORE:
+            return (appointment is not None and phase.status == "closed"
+                    and getattr(phase, "decision", None) is None
+                    and sealing.can_read_proposal(user, obj, now))
+        case Permission.ASSESSMENT_READ_SCORES:
+            # An assessor sees the others' marks only once their own are in.
+            if not sealing.can_read_proposal(user, obj, now) or sealing.is_supplier_member(user, obj):
+                return False
+            return appointment is None or _own_assessment_submitted(appointment, obj)
+        case Permission.ASSESSMENT_MODERATE:
+            return (_lead(user, phase.challenge, role="editor") and phase.status == "closed"
+                    and getattr(phase, "decision", None) is None
+                    and sealing.can_read_proposal(user, obj, now)
+                    and (appointment is None or _own_assessment_submitted(appointment, obj)))
+    return False
+
+
+def _counts(proposal: Any) -> bool:
+    from procure.submissions import lifecycle
+
+    return lifecycle.counts(proposal.status, proposal.current_receipt_id is not None,
+                            proposal.must_reconfirm)
+
+
 def can(user: Any, permission: Permission, obj: Any = None, *, now: datetime | None = None) -> bool:
     """Whether ``user`` may do ``permission`` to ``obj`` (at ``now``, for time-bound rules)."""
     match permission:
@@ -190,6 +283,9 @@ def can(user: Any, permission: Permission, obj: Any = None, *, now: datetime | N
             return _challenge_rule(user, permission, obj)
         case _ if permission.value.startswith("proposal:"):
             return _proposal_rule(user, permission, obj, now)
+        case _ if permission.value.startswith(("assessor:", "assessment:", "decision:",
+                                               "feedback:")):
+            return _assessment_rule(user, permission, obj, now)
     return False
 
 

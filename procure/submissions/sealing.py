@@ -2,7 +2,8 @@
 
 Until the phase closes no one outside the supplier's organisation reads anything of it — not
 the authority, an assessor or an admin. After the closing time (by the clock, not by the job)
-the members of the lead and co-funding authorities read the proposals that count. A phase
+the members of the lead and co-funding authorities, and the phase's assessors who have
+declared no conflict with the supplier, read the proposals that count. A phase
 cancelled before it closed never unseals. Pure: the caller passes ``now``.
 """
 
@@ -47,8 +48,27 @@ def authority_reader(user: Any, challenge: Any) -> bool:
                and f.status == "accepted" for f in challenge.funders)
 
 
+def appointment_of(user: Any, phase: Any) -> Any:
+    """The user's standing appointment (invited or accepted) as an assessor of ``phase``."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return None
+    return next((a for a in getattr(phase, "appointments", ())
+                 if a.user_id == user.id and a.status in ("invited", "accepted")), None)
+
+
+def declaration(appointment: Any, organisation_id: int) -> Any:
+    """The appointment's conflict declaration about one supplier, if made."""
+    return next((d for d in appointment.declarations if d.organisation_id == organisation_id),
+                None)
+
+
 def can_read_proposal(user: Any, proposal: Any, now: datetime) -> bool:
-    """Whether ``user`` may read any part of ``proposal`` at ``now``."""
+    """Whether ``user`` may read any part of ``proposal`` at ``now``.
+
+    Once unsealed, an appointed assessor reads a proposal only after accepting and declaring
+    no conflict with its supplier — even one who is also a member of the authority: a
+    conflicted assessor never sees that proposal.
+    """
     if proposal is None:
         return False
     if is_supplier_member(user, proposal):
@@ -59,4 +79,10 @@ def can_read_proposal(user: Any, proposal: Any, now: datetime) -> bool:
     if not lifecycle.counts(proposal.status, proposal.current_receipt_id is not None,
                             proposal.must_reconfirm):
         return False
+    appointment = appointment_of(user, phase)
+    if appointment is not None:
+        if appointment.status != "accepted":
+            return False
+        declared = declaration(appointment, proposal.organisation_id)
+        return declared is not None and not declared.conflicted
     return authority_reader(user, phase.challenge)

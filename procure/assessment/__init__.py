@@ -1,0 +1,1 @@
+"""Assessors, conflicts, scores, moderation, ranking and decisions."""
