@@ -120,6 +120,7 @@ def load_proposal(session: Session, proposal_id: int) -> Proposal:
             selectinload(Proposal.phase).selectinload(Phase.appointments)
             .selectinload(AssessorAppointment.assessments),
             selectinload(Proposal.phase).selectinload(Phase.decision))
+        .execution_options(populate_existing=True)
     ).scalar_one_or_none()
     if proposal is None:
         raise NotFound("proposal")
