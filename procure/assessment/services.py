@@ -41,7 +41,6 @@ from procure.challenges.models import Challenge, ChallengeFunder, Phase, PhaseCr
 from procure.errors import InvalidTransition, NotFound, NotPermitted, RuleViolation
 from procure.notifications.services import external_url, queue_email
 from procure.permissions import Permission, can
-from procure.submissions import lifecycle as proposal_lifecycle
 from procure.submissions import sealing
 from procure.submissions.models import Proposal, ProposalStatus
 
@@ -153,6 +152,17 @@ def counting_proposals(session: Session, phase_id: int) -> list[Proposal]:
 def _standing(appointments: list[AssessorAppointment]) -> list[AssessorAppointment]:
     return [a for a in appointments
             if a.status in (AppointmentStatus.INVITED, AppointmentStatus.ACCEPTED)]
+
+
+def _tell_editors(session: Session, organisation_id: int, challenge: Challenge, *, key: str,
+                  template: str, now: datetime, link: tuple[str, int], **context: Any) -> None:
+    """E-mail an authority's editors about the challenge's phase, with a link to ``link``'s page
+    (an endpoint of this blueprint and the phase id)."""
+    endpoint, phase_id = link
+    recipients.tell(session, recipients.editors_of(session, organisation_id), key=key,
+                    template=template, challenge=challenge, now=now,
+                    url=external_url(endpoint, challenge_id=challenge.id, phase_id=phase_id),
+                    **context)
 
 
 # --- appointing -------------------------------------------------------------------------------
@@ -299,13 +309,11 @@ def accept_invitation(session: Session, *, actor: Any, token: str, now: datetime
 def _tell_lead_of_response(session: Session, appointment: AssessorAppointment, actor: Any, *,
                            accepted: bool, now: datetime) -> None:
     challenge = appointment.phase.challenge
-    recipients.tell(session, recipients.editors_of(session, challenge.lead_organisation_id),
-                    key=f"assessor_responded:{appointment.id}:{appointment.status}:{now.isoformat()}",
-                    template="assessor_responded", challenge=challenge, now=now,
-                    assessor=actor.name, accepted=accepted, phase=appointment.phase.position,
-                    assessors_url=external_url("assessment.list_assessors",
-                                               challenge_id=challenge.id,
-                                               phase_id=appointment.phase_id))
+    _tell_editors(session, challenge.lead_organisation_id, challenge,
+                  key=f"assessor_responded:{appointment.id}:{appointment.status}:{now.isoformat()}",
+                  template="assessor_responded", now=now,
+                  link=("assessment.list_assessors", appointment.phase_id),
+                  assessor=actor.name, accepted=accepted, phase=appointment.phase.position)
 
 
 def my_appointments(session: Session, *, actor: Any) -> list[AssessorAppointment]:
@@ -400,15 +408,11 @@ def declare(session: Session, *, actor: Any, proposal_id: int, conflicted: bool 
         cover = _coverage(session, phase)
         short = cover.get(proposal.id)
         if short is not None and short.needed > 0:
-            challenge = phase.challenge
-            recipients.tell(session, recipients.editors_of(session, challenge.lead_organisation_id),
-                            key=f"assessor_needed:{proposal.id}:{short.available}",
-                            template="assessor_needed", challenge=challenge, now=now,
-                            phase=phase.position, needed=short.needed,
-                            minimum=phase.min_assessments,
-                            assessors_url=external_url("assessment.list_assessors",
-                                                       challenge_id=challenge.id,
-                                                       phase_id=phase.id))
+            _tell_editors(session, phase.challenge.lead_organisation_id, phase.challenge,
+                          key=f"assessor_needed:{proposal.id}:{short.available}",
+                          template="assessor_needed", now=now,
+                          link=("assessment.list_assessors", phase.id), phase=phase.position,
+                          needed=short.needed, minimum=phase.min_assessments)
     _commit(session)
     return declaration
 
@@ -486,17 +490,16 @@ def _after_submission(session: Session, phase: Phase, proposal: Proposal, now: d
     if cover is None or not cover.complete:
         return
     challenge = phase.challenge
-    editors = recipients.editors_of(session, challenge.lead_organisation_id)
-    url = external_url("assessment.show_overview", challenge_id=challenge.id, phase_id=phase.id)
+    link = ("assessment.show_overview", phase.id)
     if board.flags.get(proposal.id):
-        recipients.tell(session, editors, key=f"moderation_needed:{proposal.id}",
-                        template="moderation_needed", challenge=challenge, now=now,
-                        phase=phase.position, flagged=len(board.flags[proposal.id]),
-                        supplier=proposal.organisation.name, overview_url=url)
+        _tell_editors(session, challenge.lead_organisation_id, challenge,
+                      key=f"moderation_needed:{proposal.id}", template="moderation_needed",
+                      now=now, link=link, phase=phase.position,
+                      flagged=len(board.flags[proposal.id]), supplier=proposal.organisation.name)
     if all(c.complete for c in board.coverage.values()):
-        recipients.tell(session, editors, key=f"assessments_complete:{phase.id}",
-                        template="assessments_complete", challenge=challenge, now=now,
-                        phase=phase.position, overview_url=url)
+        _tell_editors(session, challenge.lead_organisation_id, challenge,
+                      key=f"assessments_complete:{phase.id}", template="assessments_complete",
+                      now=now, link=link, phase=phase.position)
 
 
 # --- seeing the marks and moderating ------------------------------------------------------------
@@ -713,17 +716,19 @@ def record_decision(session: Session, *, actor: Any, challenge_id: int, phase_id
     if errors:
         raise RuleViolation(errors)
     results, statistics = _freeze(board)
-    decision = phase.decision
-    if decision is None:
-        decision = Decision(phase=phase, phase_id=phase.id)
-        session.add(decision)
-    decision.kind = _decision_kind(phase)
-    decision.status = DecisionStatus.AWAITING_APPROVAL
-    decision.selected_ids, decision.default_ids = chosen, sorted(board.selection.default)
-    decision.reason = reason
-    decision.results, decision.statistics = results, statistics
-    decision.recorded_by_id, decision.recorded_at = actor.id, now
-    decision.approvals.clear()
+    kind = _decision_kind(phase)
+    with session.no_autoflush:
+        decision = phase.decision
+        if decision is None:
+            decision = Decision(phase=phase, phase_id=phase.id, kind=kind)
+            session.add(decision)
+        decision.kind = kind
+        decision.status = DecisionStatus.AWAITING_APPROVAL
+        decision.selected_ids, decision.default_ids = chosen, sorted(board.selection.default)
+        decision.reason = reason
+        decision.results, decision.statistics = results, statistics
+        decision.recorded_by_id, decision.recorded_at = actor.id, now
+        decision.approvals.clear()
     session.flush()
     _audit(session, "phase", phase.id, "decision.recorded", actor, now, decision=decision.id,
            kind=decision.kind, selected=chosen, default=decision.default_ids,
@@ -731,13 +736,10 @@ def record_decision(session: Session, *, actor: Any, challenge_id: int, phase_id
     challenge = phase.challenge
     for funder in challenge.funders:
         if funder.role == "partner" and funder.status == "accepted":
-            recipients.tell(session, recipients.editors_of(session, funder.organisation_id),
-                            key=f"decision_approval:{decision.id}:{now.isoformat()}",
-                            template="decision_approval_needed", challenge=challenge, now=now,
-                            phase=phase.position,
-                            decision_url=external_url("assessment.show_decision",
-                                                      challenge_id=challenge.id,
-                                                      phase_id=phase.id))
+            _tell_editors(session, funder.organisation_id, challenge,
+                          key=f"decision_approval:{decision.id}:{now.isoformat()}",
+                          template="decision_approval_needed", now=now,
+                          link=("assessment.show_decision", phase.id), phase=phase.position)
     _commit(session)
     return decision
 
@@ -765,12 +767,11 @@ def approve_decision(session: Session, *, actor: Any, challenge_id: int, phase_i
     _audit(session, "phase", phase.id, "decision.approved", actor, now, decision=decision.id,
            organisation=approval.organisation_id)
     challenge = phase.challenge
-    recipients.tell(session, recipients.editors_of(session, challenge.lead_organisation_id),
-                    key=f"decision_approved:{decision.id}:{approval.organisation_id}:{now.isoformat()}",
-                    template="decision_approved", challenge=challenge, now=now,
-                    phase=phase.position, partner=actor.active_membership.organisation.name,
-                    decision_url=external_url("assessment.show_decision",
-                                              challenge_id=challenge.id, phase_id=phase.id))
+    _tell_editors(session, challenge.lead_organisation_id, challenge,
+                  key=f"decision_approved:{decision.id}:{approval.organisation_id}:{now.isoformat()}",
+                  template="decision_approved", now=now,
+                  link=("assessment.show_decision", phase.id), phase=phase.position,
+                  partner=actor.active_membership.organisation.name)
     _commit(session)
     return approval
 
@@ -842,6 +843,3 @@ def feedback(session: Session, *, actor: Any, proposal_id: int) -> Feedback:
                     consensus=consensus)
 
 
-def counts_for(proposal: Proposal) -> bool:
-    return proposal_lifecycle.counts(proposal.status, proposal.current_receipt_id is not None,
-                                     proposal.must_reconfirm)

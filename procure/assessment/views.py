@@ -411,28 +411,32 @@ def record_decision(challenge_id: int, phase_id: int):
     return _decision_page(phase, board, form, 400)
 
 
+def _decision_step(step: Any, message: str, challenge_id: int, phase_id: int) -> Any:
+    """Press a decision button (approve, release): the service checks who may."""
+    if not forms.ActionForm().validate_on_submit():
+        abort(400)
+    step(get_session(), actor=current_user, challenge_id=challenge_id, phase_id=phase_id,
+         now=utcnow())
+    flash(message, "success")
+    return redirect(url_for(".show_decision", challenge_id=challenge_id, phase_id=phase_id))
+
+
 @bp.post("/challenges/<int:challenge_id>/phases/<int:phase_id>/decision/approve")
 @login_required
 def approve_decision(challenge_id: int, phase_id: int):
     """A partner's editor approves the decision for their authority."""
-    if not forms.ActionForm().validate_on_submit():
-        abort(400)
-    services.approve_decision(get_session(), actor=current_user, challenge_id=challenge_id,
-                              phase_id=phase_id, now=utcnow())
-    flash(_("You approved the decision for your authority."), "success")
-    return redirect(url_for(".show_decision", challenge_id=challenge_id, phase_id=phase_id))
+    return _decision_step(services.approve_decision,
+                          _("You approved the decision for your authority."), challenge_id,
+                          phase_id)
 
 
 @bp.post("/challenges/<int:challenge_id>/phases/<int:phase_id>/decision/release")
 @login_required
 def release_decision(challenge_id: int, phase_id: int):
     """Release the decision: every supplier is told and can read its feedback."""
-    if not forms.ActionForm().validate_on_submit():
-        abort(400)
-    services.release_decision(get_session(), actor=current_user, challenge_id=challenge_id,
-                              phase_id=phase_id, now=utcnow())
-    flash(_("The decision is released. Every supplier has been told."), "success")
-    return redirect(url_for(".show_decision", challenge_id=challenge_id, phase_id=phase_id))
+    return _decision_step(services.release_decision,
+                          _("The decision is released. Every supplier has been told."),
+                          challenge_id, phase_id)
 
 
 # --- the supplier -------------------------------------------------------------------------------
