@@ -357,6 +357,25 @@ def respond_to_appointment(session: Session, *, actor: Any, appointment_id: int,
     return appointment
 
 
+def tell_assessors_phase_closed(session: Session, *, phase: Phase, now: datetime) -> None:
+    """The close job's message to the phase's assessors: proposals are ready to assess (those
+    still to accept are reminded to). Written in the closing transaction, once each."""
+    appointments = session.execute(
+        select(AssessorAppointment).where(
+            AssessorAppointment.phase_id == phase.id, AssessorAppointment.user_id.is_not(None),
+            AssessorAppointment.status.in_([AppointmentStatus.INVITED,
+                                            AppointmentStatus.ACCEPTED]))
+        .options(selectinload(AssessorAppointment.user))).scalars().all()
+    for appointment in appointments:
+        recipients.tell(session, [appointment.user], key=f"assessment_due:{appointment.id}",
+                        template="assessment_due", challenge=phase.challenge, now=now,
+                        phase=phase.position,
+                        accepted=appointment.status == AppointmentStatus.ACCEPTED,
+                        url=external_url("assessment.show_work", appointment_id=appointment.id)
+                        if appointment.status == AppointmentStatus.ACCEPTED
+                        else external_url("assessment.dashboard"))
+
+
 # --- the assessor's work ----------------------------------------------------------------------
 
 @dataclass

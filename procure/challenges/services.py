@@ -525,9 +525,11 @@ def advance_phases(session: Session, *, now: datetime) -> int:
                          subject_id=phase.id, actor_id=None, now=now,
                          data={"challenge": challenge.id, "phase": phase.position})
         if PhaseAction.CLOSE in actions:
+            from procure.assessment.services import tell_assessors_phase_closed
             from procure.submissions.services import on_phase_closed
 
             on_phase_closed(session, phase=phase, now=now)
+            tell_assessors_phase_closed(session, phase=phase, now=now)
         if PhaseAction.CLOSE in actions and phase.position == 1 \
                 and challenge.status == ChallengeStatus.OPEN:
             challenge.status = lifecycle.next_status(challenge.status, ChallengeAction.START)

@@ -470,3 +470,20 @@ def test_a_supplier_reads_its_own_feedback_without_assessors_names(world, db):
         services.feedback(db, actor=world.suppliers[0], proposal_id=c.id)
     with pytest.raises(NotFound):  # not for the authority either
         services.feedback(db, actor=world.lead, proposal_id=c.id)
+
+
+def test_assessors_are_told_when_the_phase_closes(ctx, db, now):
+    from procure.challenges import services as challenge_services
+    from tests.submissions import builders as pb
+
+    challenge, phase, lead = pb.open_phase(db, now)
+    world = ab.World(challenge=challenge, phase=phase, lead=lead, after=now)
+    accepted, _ = ab.assessor(db, world, now=now)
+    waiting, _ = ab.assessor(db, world, now=now, accept=False)
+    pb.submitted(db, now, phase, sb.supplier())
+    challenge_services.advance_phases(db, now=phase.closes_at)
+    challenge_services.advance_phases(db, now=phase.closes_at + DAY)  # once only
+    assert sb.recipients(db, "assessment_due") == sorted([accepted.email, waiting.email])
+    bodies = {m.recipient_email: m.body for m in sb.outbox(db, "assessment_due")}
+    assert "not yet accepted" in bodies[waiting.email]
+    assert "not yet accepted" not in bodies[accepted.email]
