@@ -15,6 +15,9 @@ ERROR_MESSAGES = {
     "invitation_other_address": _l(
         "This invitation was sent to another email address. Sign in with the address it was "
         "sent to"),
+    "assessor_has_submitted": _l(
+        "This assessor has submitted an assessment, so their marks stand and they cannot be "
+        "removed"),
     "conflict_choose": _l("Select whether you have a conflict of interest with this supplier"),
     "conflict_reason_missing": _l("Explain your conflict of interest"),
     "score_missing": _l("Select a score from 0 to 4"),

@@ -263,6 +263,33 @@ def invite_expert(session: Session, *, actor: Any, challenge_id: int, phase_id: 
     return appointment, token
 
 
+def remove_appointment(session: Session, *, actor: Any, challenge_id: int, phase_id: int,
+                       appointment_id: int, now: datetime) -> AssessorAppointment:
+    """Stand an assessor down (one who has not answered, or will not assess) so the phase
+    does not wait for them. Someone who has submitted an assessment cannot be removed: their
+    marks stand."""
+    phase = authorised_phase(session, actor, Permission.ASSESSOR_APPOINT,
+                             challenge_id=challenge_id, phase_id=phase_id, lock=True)
+    appointment = next((a for a in phase.appointments if a.id == appointment_id), None)
+    if appointment is None:
+        raise NotFound("appointment")
+    if appointment.status not in (AppointmentStatus.INVITED, AppointmentStatus.ACCEPTED):
+        raise InvalidTransition(appointment.status, "remove")
+    if any(a.status == AssessmentStatus.SUBMITTED for a in appointment.assessments):
+        raise RuleViolation({"appointment": "assessor_has_submitted"})
+    appointment.status = AppointmentStatus.REMOVED
+    appointment.decided_at = now
+    appointment.token_hash = None
+    _audit(session, "phase", phase.id, "assessor.removed", actor, now, appointment=appointment.id)
+    email = appointment.user.email if appointment.user else appointment.invited_email
+    _appointment_email(session, appointment, template="assessor_removed", to_email=email,
+                       locale=appointment.user.locale if appointment.user else "en",
+                       recipient_id=appointment.user_id, now=now,
+                       name=appointment.display_name)
+    _commit(session)
+    return appointment
+
+
 def invitation(session: Session, token: str, now: datetime) -> AssessorAppointment:
     """The invitation behind a link, while it is valid; NotFound otherwise."""
     appointment = session.execute(

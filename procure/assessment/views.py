@@ -113,6 +113,24 @@ def invite_expert(challenge_id: int, phase_id: int):
     return _assessors_page(phase, forms.AppointMemberForm(formdata=None), form, 400)
 
 
+@bp.post("/challenges/<int:challenge_id>/phases/<int:phase_id>/assessors/<int:appointment_id>/remove")
+@login_required
+def remove_assessor(challenge_id: int, phase_id: int, appointment_id: int):
+    """Stand an assessor down before they have submitted anything."""
+    if not forms.ActionForm().validate_on_submit():
+        abort(400)
+    back = url_for(".list_assessors", challenge_id=challenge_id, phase_id=phase_id)
+    try:
+        appointment = services.remove_appointment(
+            get_session(), actor=current_user, challenge_id=challenge_id, phase_id=phase_id,
+            appointment_id=appointment_id, now=utcnow())
+    except RuleViolation as e:
+        return _refused(e, back)
+    flash(_("%(name)s is no longer an assessor for this phase.", name=appointment.display_name),
+          "success")
+    return redirect(back)
+
+
 # --- an independent expert's invitation ---------------------------------------------------------
 
 @bp.get("/assessor-invitations/<token>")

@@ -487,3 +487,29 @@ def test_assessors_are_told_when_the_phase_closes(ctx, db, now):
     bodies = {m.recipient_email: m.body for m in sb.outbox(db, "assessment_due")}
     assert "not yet accepted" in bodies[waiting.email]
     assert "not yet accepted" not in bodies[accepted.email]
+
+
+def test_an_assessor_who_has_not_submitted_can_be_stood_down_so_the_phase_does_not_wait(world, db):
+    one, _ = ab.assessor(db, world)
+    two, _ = ab.assessor(db, world)
+    idle, idle_appointment = ab.assessor(db, world)
+    for p in world.proposals:
+        ab.assess(db, world, one, p, [3, 3])
+        ab.assess(db, world, two, p, [3, 3])
+    assert services.ranking(db, world.phase).blockers == ["assessments_incomplete"]
+    with pytest.raises(NotPermitted):
+        services.remove_appointment(db, actor=world.partner, appointment_id=idle_appointment.id,
+                                    now=world.after, **_ids(world))
+    services.remove_appointment(db, actor=world.lead, appointment_id=idle_appointment.id,
+                                now=world.after, **_ids(world))
+    assert services.ranking(db, world.phase).blockers == []
+    assert sb.recipients(db, "assessor_removed") == [idle.email]
+    with pytest.raises(NotFound):  # and reads nothing more as an assessor
+        services.open_assessment(db, actor=idle, proposal_id=world.proposals[0].id,
+                                 now=world.after)
+    submitted = next(a for a in services.load_phase(db, **_ids(world)).appointments
+                     if a.user_id == one.id)
+    with pytest.raises(RuleViolation) as refused:
+        services.remove_appointment(db, actor=world.lead, appointment_id=submitted.id,
+                                    now=world.after, **_ids(world))
+    assert refused.value.errors == {"appointment": "assessor_has_submitted"}
