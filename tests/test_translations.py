@@ -19,7 +19,6 @@ from babel.messages.catalog import Catalog, Message
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import write_mo
-from babel.messages.plurals import get_plural
 from babel.messages.pofile import read_po
 from flask import Flask
 from flask.testing import FlaskClient
@@ -137,10 +136,15 @@ def test_welsh_catalogue_has_no_fuzzy_entries() -> None:
     assert not fuzzy, f"fuzzy entries need checking and the flag removing: {fuzzy}"
 
 
+WELSH_PLURAL = "(n==1?1:n==2?2:n==3?3:n==6?4:0)"
+
+
 def test_welsh_plural_forms_are_complete() -> None:
     catalogue = load_catalogue()
+    # gettext's five Welsh forms (STANDARDS §6), not CLDR's six, which newer Babel releases
+    # give: 0 and the "many" numbers share a form; 1, 2, 3 and 6 have their own.
     assert catalogue.num_plurals == 5
-    assert catalogue.plural_expr == get_plural("cy").plural_expr
+    assert catalogue.plural_expr.replace(" ", "") == WELSH_PLURAL
     for message in entries(catalogue):
         if message.pluralizable:
             assert len(forms(message)) == 5, label(message)
