@@ -7,7 +7,7 @@ ASSETS := procure/static/govuk
 STAMP := $(VENV)/.installed
 CATALOGUES := $(wildcard procure/translations/*/LC_MESSAGES/messages.po)
 
-.PHONY: run setup test test-fast worker beat lint translations clean
+.PHONY: run setup test test-fast worker beat lint translations clean bench
 
 run: setup
 	$(FLASK) db upgrade
@@ -49,8 +49,13 @@ worker: setup
 beat: setup
 	$(BIN)/celery -A workers beat --loglevel=INFO
 
+# Time the ranking of a 1,000-proposal phase on a scratch SQLite database and write
+# bench/results.md. A measurement, not a test: nothing fails on a slow machine.
+bench: setup
+	$(BIN)/python bench/ranking.py $(BENCH_ARGS)
+
 lint: setup
-	$(BIN)/ruff check procure workers tests config.py wsgi.py
+	$(BIN)/ruff check procure workers tests bench config.py wsgi.py
 
 # Extract strings, merge them into the Welsh catalogue (translate the new ones, then commit).
 translations: $(STAMP)

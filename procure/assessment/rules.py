@@ -108,7 +108,10 @@ def consensus_problems(kind: str, score: object, passed: object, rationale: str)
             errors["score"] = "consensus_invalid"
         if value is None and "score" not in errors:
             errors["score"] = "consensus_missing"
+        # The step test must be exact: Decimal arithmetic rounds to 28 digits and flushes tiny
+        # values to zero, so "3.0000…01" or "1e-999999999" would pass ``(value * 4) % 1``.
         elif value is not None and (not value.is_finite() or not 0 <= value <= MAX_SCORE
+                                    or value != value.quantize(Decimal("0.01"))
                                     or (value * 4) % 1 != 0):
             errors["score"] = "consensus_invalid"
     if not rationale.strip():

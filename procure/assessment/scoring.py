@@ -15,6 +15,7 @@ passed it. A proposal that fails any gate is ineligible: it gets no rank and is 
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -158,11 +159,11 @@ def default_selection(ranked: Sequence[Result], places: int, threshold_percent: 
     the last place is not broken by the system: those proposals are left for the editor."""
     threshold = Decimal(threshold_percent)
     qualifying = [r for r in ranked if r.eligible and r.total >= threshold]
+    group_size = Counter(r.total for r in qualifying)
     chosen: list[int] = []
     straddling: list[int] = []
     for r in qualifying:
-        group = [q for q in qualifying if q.total == r.total]
-        if r.rank is not None and r.rank + len(group) - 1 <= places:
+        if r.rank is not None and r.rank + group_size[r.total] - 1 <= places:
             chosen.append(r.proposal_id)
         elif r.rank is not None and r.rank <= places:
             straddling.append(r.proposal_id)
