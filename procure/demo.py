@@ -31,9 +31,9 @@ USERS = [
     # email, name, organisation index or None, role, locale, admin, description
     ("admin@procure.example", "Alex Admin", None, None, "en", True, "platform admin"),
     ("editor@council.example", "Eleri Editor", 0, "editor", "cy",  False,
-     "authority editor, Example County Council (Welsh e-mails)"),
+     "authority editor, Example County Council (Welsh e-mails); moderates the damp challenge"),
     ("viewer@council.example", "Vijay Viewer", 0, "viewer", "en", False,
-     "authority viewer, Example County Council"),
+     "authority viewer, Example County Council; assessor of the damp challenge"),
     ("editor@health.example", "Hana Health", 1, "editor", "en", False,
      "authority editor, Example Health Board"),
     ("clerk@town.example", "Tomos Town", 2, "editor", "cy", False,
@@ -42,6 +42,8 @@ USERS = [
      "supplier editor, Bright Ideas Ltd"),
     ("supplier@greenfield.example", "Gwen Green", 4, "editor", "en", False,
      "supplier editor, Greenfield Data Co-operative"),
+    ("assessor@expert.example", "Dr Sian Morgan", None, None, "en", False,
+     "independent expert, assessor of the damp challenge (no organisation)"),
 ]
 
 SIGN_INS = {

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from procure.accounts.models import Organisation, User
+from procure.assessment import services as assessment
 from procure.challenges import clarifications, following, funding, services
 from procure.challenges.models import Challenge
 from procure.submissions import lifecycle as proposal_lifecycle
@@ -199,6 +200,9 @@ def load_demo_challenges(session: Session, *, now: datetime) -> list[str]:
     if title not in existing:
         _damp_challenge(session, title, eleri=eleri, sian=sian, gwen=gwen, now=now)
         made.append(title)
+    damp = session.execute(select(Challenge).where(Challenge.title == title)).scalar_one_or_none()
+    if damp is not None:
+        _damp_assessment(session, damp, eleri=eleri, now=now)
 
     bins = session.execute(select(Challenge).where(
         Challenge.title == "Fewer missed bin collections on rural lanes")).scalar_one_or_none()
@@ -287,6 +291,80 @@ def _damp_challenge(session: Session, title: str, *, eleri: User, sian: User, gw
         submissions.submit_proposal(session, actor=user, proposal_id=proposal.id,
                                     clock=lambda when=when: when + timedelta(hours=2))
     services.advance_phases(session, now=now)  # the deadline has passed: the phase closes
+
+
+# How the two demo assessors marked Bright's proposal on the damp challenge: criterion code ->
+# (score or gate result, justification). They disagree on "A healthier Wales" by 2 points, so
+# it is flagged for the moderator; Greenfield's proposal is still waiting to be assessed.
+DAMP_MARKS = {
+    "viewer@council.example": {
+        "healthier": (3, "Tenants who opt in get an alert within a week of a home staying damp, "
+                         "well before mould takes hold."),
+        "moreEqual": (2, "Relies on tenants choosing a sensor; those least likely to complain "
+                         "may also be least likely to opt in."),
+        "technicalFeasibility": (3, "Proven sensors and a simple alert; a four-month pilot "
+                                    "is realistic."),
+        "valueForMoney": (2, "Reasonable for 40 homes, but the cost per home at scale is not "
+                             "shown."),
+        "eligibility": (True, "Meets every eligibility condition."),
+        "dataProtectionSecurity": (True, "Data stays in the UK; consent is recorded per tenant."),
+    },
+    "assessor@expert.example": {
+        "healthier": (1, "Measures humidity but says little about fixing the cause; the "
+                         "health benefit is assumed rather than shown."),
+        "moreEqual": (2, "Opt-in devices risk missing the tenants at greatest risk."),
+        "technicalFeasibility": (3, "The hardware and alerting are well understood."),
+        "valueForMoney": (3, "Low device cost and a short pilot keep the risk small."),
+        "eligibility": (True, "Eligible."),
+        "dataProtectionSecurity": (True, "A clear data protection impact assessment is "
+                                         "included."),
+    },
+}
+EXPERT = ("Dr Sian Morgan", "assessor@expert.example")
+
+
+def _damp_assessment(session: Session, challenge: Challenge, *, eleri: User,
+                     now: datetime) -> None:
+    """Assessors on the closed damp phase, half-way through: Vijay Viewer (of the council) and
+    an independent expert, both accepted; Bright's proposal assessed by both, with one
+    criterion flagged; Greenfield's declared on by Vijay but not yet scored. Made once."""
+    phase = challenge.phases[0] if challenge.phases else None
+    if phase is None or phase.status != "closed" or phase.appointments \
+            or getattr(phase, "decision", None) is not None:
+        return
+    when = max(now - DAY, phase.closes_at)  # the day after the deadline, or now
+    vijay = _user(session, "viewer@council.example")
+    expert = _user(session, EXPERT[1])
+    appointment = assessment.appoint_member(session, actor=eleri, challenge_id=challenge.id,
+                                            phase_id=phase.id, user_id=vijay.id, now=when)
+    assessment.respond_to_appointment(session, actor=vijay, appointment_id=appointment.id,
+                                      accept=True, now=when)
+    _appointment, token = assessment.invite_expert(session, actor=eleri,
+                                                   challenge_id=challenge.id, phase_id=phase.id,
+                                                   name=EXPERT[0], email=EXPERT[1], now=when)
+    assessment.accept_invitation(session, actor=expert, token=token, now=when)
+
+    proposals = {p.organisation.name: p for p in assessment.counting_proposals(session, phase.id)}
+    bright = proposals.get("Bright Ideas Ltd")
+    greenfield = proposals.get("Greenfield Data Co-operative")
+    criteria = {pc.criterion.code: pc for pc in phase.criteria}
+    later = when + timedelta(hours=3)
+    for person in (vijay, expert):
+        if bright is None:
+            break
+        assessment.declare(session, actor=person, proposal_id=bright.id, conflicted=False,
+                           reason="", now=later)
+        marks = {}
+        for code, (mark, why) in DAMP_MARKS[person.email].items():
+            pc = criteria.get(code)
+            if pc is not None:
+                key = "passed" if pc.criterion.kind == "gate" else "score"
+                marks[pc.id] = {key: mark, "justification": why}
+        assessment.save_marks(session, actor=person, proposal_id=bright.id, marks=marks,
+                              submit=True, now=later)
+    if greenfield is not None:
+        assessment.declare(session, actor=vijay, proposal_id=greenfield.id, conflicted=False,
+                           reason="", now=later)
 
 
 def _demo_pdf(text: str) -> bytes:

@@ -195,9 +195,11 @@ def _assessment_rule(user: Any, permission: Permission, obj: Any, now: datetime 
         return False
     match permission:
         case Permission.ASSESSOR_APPOINT:
+            # Not once a decision is recorded: a late appointee could never score.
             return (_lead(user, obj.challenge, role="editor")
                     and obj.challenge.status in ("open", "in_progress")
-                    and obj.status in ("planned", "open", "closed"))
+                    and obj.status in ("planned", "open", "closed")
+                    and getattr(obj, "decision", None) is None)
         case Permission.ASSESSMENT_OVERVIEW:
             return sealing.authority_reader(user, obj.challenge)
         case Permission.DECISION_RECORD:
@@ -228,7 +230,7 @@ def _assessment_rule(user: Any, permission: Permission, obj: Any, now: datetime 
     match permission:
         case Permission.ASSESSMENT_DECLARE:
             return (appointment is not None and appointment.status == "accepted"
-                    and phase.status == "closed"
+                    and phase.status == "closed" and getattr(phase, "decision", None) is None
                     and sealing.declaration(appointment, obj.organisation_id) is None
                     and sealing.phase_unsealed(phase.status, phase.closes_at, phase.closed_at, now)
                     and _counts(obj))

@@ -47,8 +47,8 @@ def init_web(app: Flask) -> None:
 
     from procure.accounts.organisation_views import bp as organisations_bp
     from procure.accounts.views import bp as accounts_bp
-    from procure.assessment.views import bp as assessment_bp
     from procure.admin.views import bp as admin_bp
+    from procure.assessment.views import bp as assessment_bp
     from procure.challenges.authoring_views import bp as authoring_bp
     from procure.challenges.following_views import bp as following_bp
     from procure.challenges.views import bp as challenges_bp

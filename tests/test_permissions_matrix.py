@@ -9,7 +9,9 @@ from urllib.parse import urlsplit
 import pytest
 from flask_login import AnonymousUserMixin
 
+from procure.assessment import services as assessment_services
 from procure.errors import NotPermitted
+from procure.extensions import limiter
 from procure.permissions import Permission, can, require
 from procure.submissions import services as submission_services
 from procure.values import services as values_services
@@ -94,12 +96,15 @@ ALLOWED: dict[str, set[tuple[Permission, str]]] = {
         *ADMIN_VIEWS_MEMBERS, (P.ORGANISATION_MANAGE_MEMBERS, "supplier")},
 }
 
-# Permissions asked about a challenge, and about a proposal, are tested in their own tables below.
+# Permissions asked about a challenge, about a proposal, and about assessing a phase, are tested
+# in their own tables below.
 ON_CHALLENGE = {p for p in Permission if p.value.startswith(("challenge:", "clarification:"))
                 and p != P.CHALLENGE_CREATE}
 ON_PROPOSAL = {p for p in Permission if p.value.startswith("proposal:")}
+ON_ASSESSMENT = {p for p in Permission
+                 if p.value.startswith(("assessor:", "assessment:", "decision:", "feedback:"))}
 MATRIX = [(role, permission, obj) for role in ROLES for permission in Permission
-          for obj in OBJECTS if permission not in ON_CHALLENGE | ON_PROPOSAL]
+          for obj in OBJECTS if permission not in ON_CHALLENGE | ON_PROPOSAL | ON_ASSESSMENT]
 
 
 def test_table_covers_every_role_and_every_permission_is_granted_to_someone():
@@ -107,10 +112,20 @@ def test_table_covers_every_role_and_every_permission_is_granted_to_someone():
     assert set(CHALLENGE_ALLOWED) == set(CHALLENGE_ROLES)
     assert set(PROPOSAL_ALLOWED) == set(PROPOSAL_ROLES)
     assert set(SITUATIONS) == ON_PROPOSAL
+    assert set(ASSESSMENT_ALLOWED) == set(PROPOSAL_ROLES)
+    assert set(ASSESSMENT_SITUATIONS) == ON_ASSESSMENT
+    assert not ON_CHALLENGE & ON_PROPOSAL and not ON_ASSESSMENT & (ON_CHALLENGE | ON_PROPOSAL)
     granted = {p for pairs in ALLOWED.values() for p, _ in pairs}
     granted |= {p for perms in CHALLENGE_ALLOWED.values() for p in perms}
     granted |= {p for perms in PROPOSAL_ALLOWED.values() for p in perms}
+    granted |= {p for perms in ASSESSMENT_ALLOWED.values() for p in perms}
     assert granted == set(Permission), "add rows for a new permission"
+    # Every situation a permission is allowed in is one the table asks about.
+    for table, situations in ((PROPOSAL_ALLOWED, SITUATIONS),
+                              (ASSESSMENT_ALLOWED, ASSESSMENT_SITUATIONS)):
+        for role, perms in table.items():
+            for permission, allowed in perms.items():
+                assert allowed <= set(situations[permission]), (role, permission)
 
 
 @pytest.mark.parametrize("role, permission, obj", MATRIX,
@@ -225,6 +240,58 @@ RIVAL = OrganisationFactory.build(id=21, name="Rival", kind="supplier")
 DEADLINE = NOW + timedelta(days=30)
 BEFORE, AFTER = DEADLINE - timedelta(seconds=1), DEADLINE + timedelta(days=1)
 
+# Assessors of the phase (id 1) the proposals below are in, each with their own user id. The
+# editors appoint members of the lead (here viewers, as most assessors are) or independent
+# experts (no organisation); an assessor declares about each supplier before reading its
+# proposal, and may have saved or submitted marks for it (the proposal's id is 1).
+PHASE_ID, OTHER_PHASE_ID = 1, 2
+
+
+def _appointment(user_id, status="accepted", *, declared=None, marks=None, phase_id=PHASE_ID):
+    """``declared``: None (nothing yet), False (no conflict) or True (a conflict) with BIDDER;
+    ``marks``: None, "draft" or "submitted"."""
+    return SimpleNamespace(
+        id=user_id, user_id=user_id, phase_id=phase_id, status=status,
+        declarations=[] if declared is None else [
+            SimpleNamespace(organisation_id=BIDDER.id, conflicted=declared)],
+        assessments=[] if marks is None else [SimpleNamespace(proposal_id=1, status=marks)])
+
+
+# role -> (the person, their appointment)
+ASSESSORS = {
+    "assessor, accepted, nothing declared": (
+        lambda: _member_of(LEAD, role="viewer", id=101), _appointment(101)),
+    "assessor, no conflict declared, marking": (
+        lambda: _member_of(LEAD, role="viewer", id=102),
+        _appointment(102, declared=False, marks="draft")),
+    "assessor, no conflict declared, submitted": (
+        lambda: _member_of(LEAD, role="viewer", id=103),
+        _appointment(103, declared=False, marks="submitted")),
+    "assessor, conflict declared": (
+        lambda: _member_of(LEAD, role="viewer", id=104), _appointment(104, declared=True)),
+    # Stood down after declaring: the conflict stands, whatever else the person is.
+    "assessor, conflict declared, then stood down": (
+        lambda: _member_of(LEAD, role="viewer", id=105),
+        _appointment(105, "removed", declared=True)),
+    "assessor, invited, not yet accepted": (
+        lambda: _member_of(LEAD, role="viewer", id=106), _appointment(106, "invited")),
+    # Declined: no longer an assessor, just a viewer of the lead again.
+    "assessor, declined": (
+        lambda: _member_of(LEAD, role="viewer", id=107), _appointment(107, "declined")),
+    "assessor of another phase": (
+        lambda: _user(id=108), _appointment(108, declared=False, marks="submitted",
+                                            phase_id=OTHER_PHASE_ID)),
+    "independent expert, nothing declared": (lambda: _user(id=109), _appointment(109)),
+    "independent expert, no conflict declared": (
+        lambda: _user(id=110), _appointment(110, declared=False)),
+    # An expert who has since joined another supplier reads no competitor's bid.
+    "independent expert, since joined the rival": (
+        lambda: _member_of(RIVAL, role="viewer", id=111), _appointment(111, declared=False)),
+    "lead editor, assessor with a conflict": (
+        lambda: _member_of(LEAD, role="editor", id=112), _appointment(112, declared=True)),
+}
+APPOINTMENTS = [a for _, a in ASSESSORS.values() if a.phase_id == PHASE_ID]
+
 PROPOSAL_ROLES = {
     **CHALLENGE_ROLES,
     "rival supplier editor": lambda: _member_of(RIVAL, role="editor"),
@@ -232,14 +299,16 @@ PROPOSAL_ROLES = {
     "supplier editor, pending": lambda: _member_of(BIDDER, role="editor", status="pending"),
     "disabled supplier editor": lambda: _member_of(BIDDER, role="editor", is_disabled=True),
     "admin who is a lead editor": lambda: _member_of(LEAD, role="editor", is_admin=True),
+    **{role: person for role, (person, _) in ASSESSORS.items()},
 }
 
 
 def _phase(challenge_status="open", *, invitation_only=False, phase_status="open",
            closed_at=None):
-    return SimpleNamespace(id=1, challenge=_challenge(challenge_status), status=phase_status,
-                           closes_at=DEADLINE, closed_at=closed_at,
-                           is_invitation_only=invitation_only)
+    return SimpleNamespace(id=PHASE_ID, challenge=_challenge(challenge_status),
+                           status=phase_status, closes_at=DEADLINE, closed_at=closed_at,
+                           is_invitation_only=invitation_only, appointments=APPOINTMENTS,
+                           decision=None)
 
 
 def _proposal(status, *, receipt=True, must_reconfirm=False, **phase):
@@ -291,6 +360,8 @@ MAY_START = {"challenge open", "challenge in_progress"}
 COUNTS = {f"challenge {s}" for s in STATES}
 SUPPLIER_READS = {P.PROPOSAL_READ: EVERY_SITUATION[P.PROPOSAL_READ]}
 AUTHORITY_READS = {P.PROPOSAL_READ: UNSEALED, P.PROPOSAL_COUNT: COUNTS}
+AUTHORITY_COUNTS = {P.PROPOSAL_COUNT: COUNTS}  # a member of the lead, held to the assessor rule
+ASSESSOR_READS = {P.PROPOSAL_READ: UNSEALED}
 
 # role -> permission -> the situations in which it is allowed; everything else is refused.
 # Nobody outside the supplier reads anything before the deadline: not the lead, not an admin.
@@ -305,6 +376,17 @@ PROPOSAL_ALLOWED: dict[str, dict[Permission, set[str]]] = {
     "partner editor": AUTHORITY_READS,
     "partner viewer": AUTHORITY_READS,
     "admin who is a lead editor": AUTHORITY_READS,
+    # An assessor reads nothing before the deadline, and after it only the proposals of the
+    # suppliers they have declared no conflict with — a member of the lead included.
+    "assessor, accepted, nothing declared": AUTHORITY_COUNTS,
+    "assessor, no conflict declared, marking": AUTHORITY_READS,
+    "assessor, no conflict declared, submitted": AUTHORITY_READS,
+    "assessor, conflict declared": AUTHORITY_COUNTS,
+    "assessor, conflict declared, then stood down": AUTHORITY_COUNTS,
+    "assessor, invited, not yet accepted": AUTHORITY_COUNTS,
+    "assessor, declined": AUTHORITY_READS,
+    "independent expert, no conflict declared": ASSESSOR_READS,
+    "lead editor, assessor with a conflict": AUTHORITY_COUNTS,
 }
 
 PROPOSAL_MATRIX = [(role, permission, situation) for role in PROPOSAL_ROLES
@@ -334,9 +416,160 @@ def test_reading_a_proposal_must_be_asked_at_a_time():
         can(PROPOSAL_ROLES["lead editor"](), P.PROPOSAL_READ, proposal)
 
 
+# --- assessing a phase: appointing, declaring, scoring, moderating, deciding, feedback --------
+
+# Where the phase stands: (phase status, challenge status, closed_at, the clock, the decision's
+# status or None, who has approved it, whether the challenge has a co-funder).
+STAGES = {
+    "before the deadline": ("open", "open", None, BEFORE, None, (), True),
+    "after the deadline, before the job closes the phase": ("open", "open", None, AFTER, None,
+                                                            (), True),
+    "after the deadline, phase closed": ("closed", "in_progress", DEADLINE, AFTER, None, (),
+                                         True),
+    "decision awaiting the partner's approval": ("closed", "in_progress", DEADLINE, AFTER,
+                                                 "awaiting_approval", (), True),
+    "decision approved by the partner": ("closed", "in_progress", DEADLINE, AFTER,
+                                         "awaiting_approval", (ACCEPTED,), True),
+    "decision awaiting release, no co-funder": ("closed", "in_progress", DEADLINE, AFTER,
+                                                "awaiting_approval", (), False),
+    "decision released, phase decided": ("decided", "in_progress", DEADLINE, AFTER, "released",
+                                         (ACCEPTED,), True),
+    "phase cancelled before its deadline": ("cancelled", "cancelled", None, AFTER, None, (), True),
+}
+
+
+def _stage(name):
+    """(the phase, BIDDER's submitted proposal in it, its decision or None, the clock)."""
+    phase_status, challenge_status, closed_at, now, decided, approved, partnered = STAGES[name]
+    phase = _phase(challenge_status, phase_status=phase_status, closed_at=closed_at)
+    if not partnered:
+        phase.challenge.funders = [f for f in phase.challenge.funders if f.role == "lead"]
+    if decided is not None:
+        phase.decision = SimpleNamespace(
+            id=1, phase=phase, status=decided,
+            approvals=[SimpleNamespace(organisation_id=org.id, phase=phase) for org in approved])
+    proposal = SimpleNamespace(id=1, organisation_id=BIDDER.id, status="submitted",
+                               current_receipt_id=1, must_reconfirm=False, phase=phase)
+    return phase, proposal, phase.decision, now
+
+
+# Appointing, the overview and recording are asked of a phase; approving and releasing of a
+# decision; the rest of a proposal. Declaring, scoring, reading the marks and moderating are
+# about reading a proposal, so they depend on the time; the others are not.
+ON_PHASE = {P.ASSESSOR_APPOINT, P.ASSESSMENT_OVERVIEW, P.DECISION_RECORD}
+ON_DECISION = {P.DECISION_APPROVE, P.DECISION_RELEASE}
+TIMED = {P.ASSESSMENT_DECLARE, P.ASSESSMENT_SCORE, P.ASSESSMENT_READ_SCORES,
+         P.ASSESSMENT_MODERATE}
+PHASE_STAGES = [s for s in STAGES if STAGES[s][6]]  # the co-funded challenge
+DECISION_STAGES = [s for s in STAGES if STAGES[s][4] is not None]
+
+
+def _situation(permission, name):
+    phase, proposal, decision, now = _stage(name)
+    obj = phase if permission in ON_PHASE else decision if permission in ON_DECISION else proposal
+    return obj, (now if permission in TIMED else None)
+
+
+ASSESSMENT_SITUATIONS: dict[Permission, dict[str, tuple[object, datetime | None]]] = {
+    permission: {name: _situation(permission, name)
+                 for name in (DECISION_STAGES if permission in ON_DECISION else PHASE_STAGES)}
+    for permission in ON_ASSESSMENT}
+
+BEFORE_DEADLINE, DUE, CLOSED, AWAITING, APPROVED, SOLO, RELEASED, CANCELLED = STAGES
+ALL_STAGES = set(PHASE_STAGES)
+READABLE = {DUE, CLOSED, AWAITING, APPROVED, RELEASED}  # unsealed by the clock, not cancelled
+# The editors appoint, and assessors declare, until a decision is recorded: someone appointed
+# after it could never score.
+NO_DECISION = {BEFORE_DEADLINE, DUE, CLOSED}
+DECIDING = {CLOSED, AWAITING, APPROVED}  # closed, and no decision released
+LEAD_EDITS = {P.ASSESSOR_APPOINT: NO_DECISION, P.ASSESSMENT_OVERVIEW: ALL_STAGES,
+              P.DECISION_RECORD: DECIDING, P.DECISION_RELEASE: {APPROVED, SOLO}}
+OVERVIEW = {P.ASSESSMENT_OVERVIEW: ALL_STAGES}
+AUTHORITY_MARKS = {**OVERVIEW, P.ASSESSMENT_READ_SCORES: READABLE}
+
+# role -> permission -> the stages in which it is allowed; everything else is refused.
+ASSESSMENT_ALLOWED: dict[str, dict[Permission, set[str]]] = {
+    **{role: {} for role in PROPOSAL_ROLES},
+    # The supplier reads its own feedback once the decision is released, never the marks.
+    "supplier editor": {P.FEEDBACK_READ: {RELEASED}},
+    "supplier viewer": {P.FEEDBACK_READ: {RELEASED}},
+    # The lead's editors appoint until a decision is recorded, moderate while it is assessed,
+    # record the decision and release it once every co-funder has approved.
+    "lead editor": {**LEAD_EDITS, P.ASSESSMENT_READ_SCORES: READABLE,
+                    P.ASSESSMENT_MODERATE: {CLOSED}},
+    "admin who is a lead editor": {**LEAD_EDITS, P.ASSESSMENT_READ_SCORES: READABLE,
+                                   P.ASSESSMENT_MODERATE: {CLOSED}},
+    "lead viewer": AUTHORITY_MARKS,
+    "partner editor": {**AUTHORITY_MARKS, P.DECISION_APPROVE: {AWAITING}},
+    "partner viewer": AUTHORITY_MARKS,
+    # Assessors: declare once the phase is closed; score the proposals declared free of
+    # conflict until the decision; see the others' marks only after submitting their own.
+    "assessor, accepted, nothing declared": {**OVERVIEW, P.ASSESSMENT_DECLARE: {CLOSED}},
+    "assessor, no conflict declared, marking": {**OVERVIEW, P.ASSESSMENT_SCORE: {CLOSED}},
+    "assessor, no conflict declared, submitted": {**AUTHORITY_MARKS,
+                                                  P.ASSESSMENT_SCORE: {CLOSED}},
+    "assessor, conflict declared": OVERVIEW,
+    "assessor, conflict declared, then stood down": OVERVIEW,
+    "assessor, invited, not yet accepted": OVERVIEW,
+    "assessor, declined": AUTHORITY_MARKS,
+    "independent expert, nothing declared": {P.ASSESSMENT_DECLARE: {CLOSED}},
+    "independent expert, no conflict declared": {P.ASSESSMENT_SCORE: {CLOSED}},
+    # A conflicted lead editor still runs the phase, but neither reads nor moderates the bid.
+    "lead editor, assessor with a conflict": LEAD_EDITS,
+}
+
+ASSESSMENT_MATRIX = [(role, permission, situation) for role in PROPOSAL_ROLES
+                     for permission in sorted(ON_ASSESSMENT)
+                     for situation in ASSESSMENT_SITUATIONS[permission]]
+
+
+@pytest.mark.parametrize("role, permission, situation", ASSESSMENT_MATRIX,
+                         ids=[f"{r}-{p}-{s}" for r, p, s in ASSESSMENT_MATRIX])
+def test_assessment_permission_matrix(role, permission, situation):
+    user = PROPOSAL_ROLES[role]()
+    obj, now = ASSESSMENT_SITUATIONS[permission][situation]
+    expected = situation in ASSESSMENT_ALLOWED[role].get(permission, set())
+    assert can(user, permission, obj, now=now) is expected
+    if expected:
+        require(user, permission, obj, now=now)
+    else:
+        with pytest.raises(NotPermitted):
+            require(user, permission, obj, now=now)
+
+
+@pytest.mark.parametrize("permission", sorted(ON_ASSESSMENT))
+def test_assessment_permissions_need_an_object(permission):
+    for role in ("lead editor", "partner editor", "supplier editor",
+                 "assessor, no conflict declared, submitted"):
+        assert can(PROPOSAL_ROLES[role](), permission, None, now=AFTER) is False
+
+
+@pytest.mark.parametrize("permission", sorted(TIMED | {P.PROPOSAL_READ}))
+def test_every_permission_about_reading_a_proposal_must_be_asked_at_a_time(permission):
+    _, proposal, _, _ = _stage(CLOSED)
+    for role in ("lead editor", "visitor", "assessor, no conflict declared, submitted"):
+        with pytest.raises(TypeError):
+            can(PROPOSAL_ROLES[role](), permission, proposal)
+        with pytest.raises(TypeError):
+            require(PROPOSAL_ROLES[role](), permission, proposal)
+
+
+@pytest.mark.parametrize("permission", sorted(ON_ASSESSMENT - TIMED))
+def test_the_other_assessment_permissions_answer_the_same_at_any_time(permission):
+    for situation, (obj, now) in ASSESSMENT_SITUATIONS[permission].items():
+        assert now is None, (permission, situation)
+        for role in ("lead editor", "partner editor", "supplier editor",
+                     "assessor, no conflict declared, submitted"):
+            user = PROPOSAL_ROLES[role]()
+            answer = can(user, permission, obj)
+            assert can(user, permission, obj, now=BEFORE) is answer, (role, situation)
+            assert can(user, permission, obj, now=AFTER) is answer, (role, situation)
+
+
 # --- every URL as every role ----------------------------------------------------------------
 
-WALK_ROLES = ["visitor", "supplier editor", "authority editor", "lead editor", "admin"]
+# An assessor here is a viewer of the lead, appointed to the phase and accepted.
+WALK_ROLES = ["visitor", "supplier editor", "authority editor", "lead editor", "assessor", "admin"]
 
 
 @pytest.fixture
@@ -364,27 +597,47 @@ def world(app, db):
     attachment = submission_services.add_attachment(
         db, actor=supplier_editor, proposal_id=proposal.id, filename="plan.pdf", data=PDF, now=now,
         folder=app.config["UPLOAD_DIR"])
-    with app.app_context():  # the receipt e-mail links to the site
+    with app.app_context():  # the receipt and appointment e-mails link to the site
         receipt = submission_services.submit_proposal(db, actor=supplier_editor,
                                                       proposal_id=proposal.id, clock=lambda: now)
+        # Assessors are appointed before the deadline: a viewer of the lead who has accepted,
+        # and an independent expert invited by e-mail (whose link anyone may open).
+        assessor = sb.viewer(lead_editor.membership.organisation)
+        appointment = assessment_services.appoint_member(
+            db, actor=lead_editor, challenge_id=challenge.id, phase_id=phase.id,
+            user_id=assessor.id, now=now)
+        assessment_services.respond_to_appointment(db, actor=assessor,
+                                                   appointment_id=appointment.id, accept=True,
+                                                   now=now)
+        _, token = assessment_services.invite_expert(
+            db, actor=lead_editor, challenge_id=challenge.id, phase_id=phase.id,
+            name="Expert", email="expert@example.org", now=now)
     return {
         "users": {"visitor": None, "supplier editor": supplier_editor,
-                  "authority editor": authority_editor, "lead editor": lead_editor, "admin": admin},
+                  "authority editor": authority_editor, "lead editor": lead_editor,
+                  "assessor": assessor, "admin": admin},
         "ids": {"organisation_id": authority.id, "membership_id": pending.id,
                 "framework_id": draft.id, "criterion_id": draft.criteria[0].id,
                 "challenge_id": challenge.id, "phase_id": phase.id, "proposal_id": proposal.id,
-                "attachment_id": attachment.id, "receipt_id": receipt.id},
+                "attachment_id": attachment.id, "receipt_id": receipt.id,
+                "appointment_id": appointment.id, "token": token},
+        # Moderating names a criterion of the phase, not of a framework.
+        "rule ids": {"/assessments/proposals/<int:proposal_id>/moderate/<int:criterion_id>": {
+            "criterion_id": phase.criteria[0].id}},
     }
 
 
-def _paths(app, ids) -> list[tuple[str, bool, str]]:
-    """(rule, answers GET, path) for every URL rule, with real ids or a dummy string."""
+def _paths(app, ids, rule_ids=None) -> list[tuple[str, bool, str]]:
+    """(rule, answers GET, path) for every URL rule, with real ids (``rule_ids`` for one rule's
+    own) or a dummy string."""
     out = []
     for rule in app.url_map.iter_rules():
         values = {}
+        own = {**ids, **(rule_ids or {}).get(rule.rule, {})}
         for arg in rule.arguments:
             converter = type(rule._converters[arg]).__name__
-            values[arg] = ids.get(arg, 1) if converter == "IntegerConverter" else "dummy-token"
+            values[arg] = own.get(arg, 1) if converter == "IntegerConverter" else own.get(
+                arg, "dummy-token")
         out.append((rule.rule, "GET" in rule.methods, rule.build(values)[1]))
     # A path with a GET rule and a separate POST rule answers GET.
     with_get = {rule for rule, get, _ in out if get}
@@ -393,15 +646,21 @@ def _paths(app, ids) -> list[tuple[str, bool, str]]:
 
 @pytest.mark.parametrize("role", WALK_ROLES)
 def test_every_url_as_every_role_never_fails(app, client, db, world, role):
+    limiter.reset()  # the invitation page is rate limited, and every role opens it
     user = world["users"][role]
     if user is not None:
         sign_in(client, db, user)
-    paths = _paths(app, world["ids"])
+    # Every rule with the world's ids, and a guessed invitation link.
+    paths = [*_paths(app, world["ids"], world["rule ids"]),
+             ("/assessor-invitations/<token>", True, "/assessor-invitations/dummy-token")]
     assert sum(1 for _, get, p in paths if get and p.startswith("/admin")) >= 4
     ids = world["ids"]
     proposal_page = f"/proposals/{ids['proposal_id']}"
     count_page = f"/challenges/{ids['challenge_id']}/phases/{ids['phase_id']}/proposals"
     assert sum(1 for _, get, p in paths if get and _of_proposal(p, proposal_page)) >= 12
+    expected_assessment = _assessment_pages(world)
+    walked = {p for _, get, p in paths if get}
+    assert set(expected_assessment) <= walked, set(expected_assessment) - walked
     for rule, answers_get, path in paths:
         response = client.get(path)
         response.close()
@@ -421,9 +680,40 @@ def test_every_url_as_every_role_never_fails(app, client, db, world, role):
         elif _of_proposal(path, proposal_page):
             _assert_sealed_page_status(role, path, response, proposal_page)
         elif path == count_page:
-            # Before the deadline the lead sees how many are in; nobody else may ask.
-            expected = {"visitor": 302, "lead editor": 200}.get(role, 403)
+            # Before the deadline the lead (an assessor from it too) sees how many are in;
+            # nobody else may ask.
+            expected = {"visitor": 302, "lead editor": 200, "assessor": 200}.get(role, 403)
             assert status == expected, (role, path, status)
+        elif path in expected_assessment:
+            statuses = expected_assessment[path]
+            assert status == statuses.get(role, statuses[None]), (role, path, status)
+            if status == 302:
+                assert "/sign-in" in response.headers["Location"], path
+
+
+def _assessment_pages(world) -> dict[str, dict[str | None, int]]:
+    """Before the deadline: path -> role -> status (None: everyone else). The lead and its
+    members run the assessment; an assessor sees only their own appointment; the pages of a
+    proposal under assessment do not exist yet for anyone; the invitation link is public; a
+    visitor is asked to sign in for everything else."""
+    ids = world["ids"]
+    phase = f"/challenges/{ids['challenge_id']}/phases/{ids['phase_id']}"
+    assessed = f"/assessments/proposals/{ids['proposal_id']}"
+    criterion = world["rule ids"][
+        "/assessments/proposals/<int:proposal_id>/moderate/<int:criterion_id>"]["criterion_id"]
+    signed_in = {
+        "/assessments": {None: 200},
+        f"/assessments/{ids['appointment_id']}": {"assessor": 200, None: 404},
+        assessed: {None: 404},
+        f"{assessed}/declare": {None: 404},
+        f"{assessed}/marks": {None: 404},
+        f"{assessed}/moderate/{criterion}": {None: 404},
+        **{f"{phase}/{page}": {"lead editor": 200, "assessor": 200, None: 403}
+           for page in ("assessors", "assessment", "decision")},
+    }
+    return {**{path: {"visitor": 302, **statuses} for path, statuses in signed_in.items()},
+            f"/assessor-invitations/{ids['token']}": {None: 200},
+            "/assessor-invitations/dummy-token": {None: 404}}
 
 
 def _of_proposal(path, proposal_page):

@@ -37,3 +37,13 @@ ERROR_MESSAGES = {
     "reason_missing": _l(
         "Explain why your selection is different from the one the ranking gives"),
 }
+
+# The same for one criterion's mark on the scoring page, naming the criterion.
+CRITERION_MESSAGES = {
+    "score_missing": _l("Select a score from 0 to 4 for %(criterion)s"),
+    "score_invalid": _l("Select a score from 0 to 4 for %(criterion)s"),
+    "gate_missing": _l("Select pass or fail for %(criterion)s"),
+    "gate_invalid": _l("Select pass or fail for %(criterion)s"),
+    "justification_missing": _l("Explain your mark for %(criterion)s"),
+    "text_too_long": _l("Shorten your explanation for %(criterion)s to 5,000 characters or fewer"),
+}

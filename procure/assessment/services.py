@@ -737,12 +737,24 @@ def ranking(session: Session, phase: Phase) -> Ranking:
                    + ([] if ids else ["no_proposals"]))
 
 
-def phase_board(session: Session, *, actor: Any, challenge_id: int, phase_id: int) -> tuple[
-        Phase, Ranking]:
+def board(session: Session, phase: Phase, now: datetime) -> Ranking:
+    """The ranking as the authority may see it at ``now``: until the phase is unsealed it
+    names no supplier and counts no proposal — the sealed count is shown elsewhere."""
+    if sealing.phase_unsealed(phase.status, phase.closes_at, phase.closed_at, now):
+        return ranking(session, phase)
+    criteria = _criteria(phase)
+    return Ranking(proposals={}, ranked=[], coverage={}, flags={}, moderated={},
+                   selection=scoring.Selection(default=[], tie_at_cutoff=[]),
+                   statistics=scoring.statistics(criteria, [], phase.threshold_percent),
+                   blockers=["sealed"])
+
+
+def phase_board(session: Session, *, actor: Any, challenge_id: int, phase_id: int,
+                now: datetime) -> tuple[Phase, Ranking]:
     """The assessment overview and ranking for the lead and partner authorities."""
-    phase = authorised_phase(session, actor, Permission.ASSESSMENT_OVERVIEW, challenge_id=challenge_id,
-                       phase_id=phase_id)
-    return phase, ranking(session, phase)
+    phase = authorised_phase(session, actor, Permission.ASSESSMENT_OVERVIEW,
+                             challenge_id=challenge_id, phase_id=phase_id)
+    return phase, board(session, phase, now)
 
 
 # --- deciding -----------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from procure.assessment import forms, services
-from procure.assessment.messages import ERROR_MESSAGES
+from procure.assessment.messages import CRITERION_MESSAGES, ERROR_MESSAGES
 from procure.db import get_session, utcnow
 from procure.errors import NotFound, RuleViolation
 from procure.extensions import limiter
@@ -41,7 +41,7 @@ def _assessors_page(phase, member_form, expert_form, status=200):
         current_user, Permission.ASSESSOR_APPOINT, phase) else []
     member_form.user_id.choices = [("", _("Choose a person"))] + [
         (str(u.id), f"{u.name} ({u.membership.organisation.name})") for u in candidates]
-    board = services.ranking(db, phase)
+    board = services.board(db, phase, utcnow())
     return render_template("assessment/assessors.html", phase=phase, challenge=phase.challenge,
                            member_form=member_form, expert_form=expert_form,
                            may_appoint=can(current_user, Permission.ASSESSOR_APPOINT, phase),
@@ -183,7 +183,13 @@ def respond(appointment_id: int):
                                                   appointment_id=appointment_id, accept=accept,
                                                   now=utcnow())
     if accept:
-        flash(_("You accepted. You can assess proposals once the phase has closed."), "success")
+        phase = appointment.phase
+        if sealing.phase_unsealed(phase.status, phase.closes_at, phase.closed_at, utcnow()):
+            flash(_("You accepted. Declare any conflict of interest, then assess each proposal."),
+                  "success")
+        else:
+            flash(_("You accepted. You can assess proposals once the phase has closed."),
+                  "success")
         return redirect(url_for(".show_work", appointment_id=appointment.id))
     flash(_("You declined the appointment."), "success")
     return redirect(url_for(".dashboard"))
@@ -243,6 +249,19 @@ def _marks_from(form: Any, phase: Any) -> dict[int, dict[str, Any]]:
     return marks
 
 
+def _naming_criteria(errors: dict[str, str], phase: Any) -> dict[str, str]:
+    """Each mark's message names its criterion, so the error summary says which one."""
+    names = {pc.id: (pc.criterion.name_cy if _lang() == "cy" and pc.criterion.name_cy
+                     else pc.criterion.name_en) for pc in phase.criteria}
+    out = {}
+    for field_name, code in errors.items():
+        pc_id = int(field_name.rsplit("_", 1)[1])
+        template = CRITERION_MESSAGES.get(code)
+        out[field_name] = (str(template) % {"criterion": names.get(pc_id, "")} if template
+                           else str(ERROR_MESSAGES.get(code, code)))
+    return out
+
+
 def _marks_data(assessment: Any, phase: Any) -> dict[str, Any]:
     data: dict[str, Any] = {}
     if assessment is None:
@@ -288,7 +307,7 @@ def score(proposal_id: int):
                                 marks=_marks_from(form, phase), submit=finishing, now=now)
         except RuleViolation as e:
             db.rollback()
-            add_errors(form, e.errors, ERROR_MESSAGES)
+            add_errors(form, _naming_criteria(e.errors, phase), {})
             status = 400
         else:
             if finishing:
@@ -366,7 +385,8 @@ def moderate(proposal_id: int, criterion_id: int):
 def show_overview(challenge_id: int, phase_id: int):
     """Each proposal's assessments, what needs another assessor, and what needs moderating."""
     phase, board = services.phase_board(get_session(), actor=current_user,
-                                        challenge_id=challenge_id, phase_id=phase_id)
+                                        challenge_id=challenge_id, phase_id=phase_id,
+                                        now=utcnow())
     return render_template("assessment/overview.html", phase=phase, challenge=phase.challenge,
                            board=board)
 
@@ -397,7 +417,8 @@ def _decision_page(phase: Any, board: Any, form: Any, status: int = 200):
 def show_decision(challenge_id: int, phase_id: int):
     """The ranking, the threshold, the default selection, and the decision."""
     phase, board = services.phase_board(get_session(), actor=current_user,
-                                        challenge_id=challenge_id, phase_id=phase_id)
+                                        challenge_id=challenge_id, phase_id=phase_id,
+                                        now=utcnow())
     return _decision_page(phase, board, forms.DecisionForm(formdata=None))
 
 
@@ -425,7 +446,7 @@ def record_decision(challenge_id: int, phase_id: int):
             flash(_("The decision is recorded."), "success")
             return redirect(url_for(".show_decision", challenge_id=challenge_id, phase_id=phase_id))
     phase, board = services.phase_board(db, actor=current_user, challenge_id=challenge_id,
-                                        phase_id=phase_id)
+                                        phase_id=phase_id, now=utcnow())
     return _decision_page(phase, board, form, 400)
 
 

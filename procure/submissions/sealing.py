@@ -62,12 +62,23 @@ def declaration(appointment: Any, organisation_id: int) -> Any:
                 None)
 
 
+def declared_conflict(user: Any, phase: Any, organisation_id: int) -> bool:
+    """Whether ``user`` has declared a conflict with that supplier on any appointment to
+    ``phase``, standing or not: being stood down (or appointed again) does not undo it."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    return any(d.organisation_id == organisation_id and d.conflicted
+               for a in getattr(phase, "appointments", ()) if a.user_id == user.id
+               for d in a.declarations)
+
+
 def can_read_proposal(user: Any, proposal: Any, now: datetime) -> bool:
     """Whether ``user`` may read any part of ``proposal`` at ``now``.
 
     Once unsealed, an appointed assessor reads a proposal only after accepting and declaring
     no conflict with its supplier — even one who is also a member of the authority: a
-    conflicted assessor never sees that proposal.
+    conflicted assessor never sees that proposal, not even after being stood down. An
+    assessor who has since joined a supplier organisation reads no other supplier's proposal.
     """
     if proposal is None:
         return False
@@ -79,9 +90,13 @@ def can_read_proposal(user: Any, proposal: Any, now: datetime) -> bool:
     if not lifecycle.counts(proposal.status, proposal.current_receipt_id is not None,
                             proposal.must_reconfirm):
         return False
+    if declared_conflict(user, phase, proposal.organisation_id):
+        return False
     appointment = appointment_of(user, phase)
     if appointment is not None:
-        if appointment.status != "accepted":
+        m = _membership(user)
+        if appointment.status != "accepted" or (
+                m is not None and m.organisation is not None and m.organisation.kind == "supplier"):
             return False
         declared = declaration(appointment, proposal.organisation_id)
         return declared is not None and not declared.conflicted

@@ -16,7 +16,7 @@ def test_a_phase_is_assessed_moderated_decided_and_released(ctx, db, now):
     ab.assess(db, world, one, c, [1, 1])
     ab.assess(db, world, two, c, [1, 1], gate=False)
     phase, board = services.phase_board(db, actor=world.lead, challenge_id=world.challenge.id,
-                                        phase_id=world.phase.id)
+                                        phase_id=world.phase.id, now=world.after)
     scored, gates = ab.criteria(db, world)
     assert board.flags == {a.id: [scored[0].id], b.id: [], c.id: [gates[0].id]}
     assert board.blockers == ["moderation_outstanding"]
@@ -26,7 +26,7 @@ def test_a_phase_is_assessed_moderated_decided_and_released(ctx, db, now):
                       score="3.5", passed=None, rationale="Agreed after discussion",
                       now=world.after)
     phase, board = services.phase_board(db, actor=world.lead, challenge_id=world.challenge.id,
-                                        phase_id=world.phase.id)
+                                        phase_id=world.phase.id, now=world.after)
     assert board.blockers == []
     totals = {r.proposal_id: str(r.total) for r in board.ranked}
     assert totals == {a.id: "82.50", b.id: "70.00", c.id: "25.00"}

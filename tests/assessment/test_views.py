@@ -161,3 +161,18 @@ def test_the_decision_page_asks_for_a_reason_for_a_departure(client, db, world, 
     assert "50.00%" in feedback and "Because 2" in feedback
     assert one.name not in feedback and two.name not in feedback
     assert "Read your result" in client.get(f"/proposals/{b.id}").get_data(as_text=True)
+
+
+def test_the_lead_removes_an_assessor_from_the_assessors_page(client, db, world, app,
+                                                             time_machine):
+    time_machine.move_to(world.after, tick=False)
+    with app.app_context():
+        person, appointment = ab.assessor(db, world, accept=False)
+    c, p = world.challenge.id, world.phase.id
+    page = f"/challenges/{c}/phases/{p}/assessors"
+    sign_in(client, db, world.lead)
+    assert "Remove" in client.get(page).get_data(as_text=True)
+    response = post_form(client, f"{page}/{appointment.id}/remove", {}, token_from=page)
+    assert response.status_code == 302
+    html = client.get(page).get_data(as_text=True)
+    assert f"{person.name} is no longer an assessor" in html and "Removed" in html

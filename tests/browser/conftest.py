@@ -51,6 +51,32 @@ HOME = "Home from hospital sooner"
 BRIGHT = "supplier@bright.example"
 GREENFIELD = "supplier@greenfield.example"
 
+# Assessment. The demo's damp phase is half assessed: VIEWER and EXPERT accepted; Bright's
+# proposal submitted by both, "A healthier Wales" flagged (3 and 1); Greenfield's declared on
+# by VIEWER (no conflict, no marks yet), not by EXPERT. Beside it, three council challenges
+# whose first phase has closed with proposals from Bright and Greenfield, each a step further:
+# READY fully assessed and moderated, no decision yet (and an expert's invitation, unanswered);
+# AWAITING co-funded by the health board, its decision recorded and waiting for the board's
+# approval (and VIEWER appointed there, not yet answering); RELEASED decided and released.
+# JOURNEY, co-funded by the health board, has closed with Bright's proposal alone and nobody
+# appointed: the assessment journey runs on it.
+LEAD = "editor@council.example"
+VIEWER = "viewer@council.example"
+PARTNER = "editor@health.example"
+EXPERT = "assessor@expert.example"
+INVITED = ("Rhian Rees", "rhian@expert.example")  # invited to READY, has no account
+READY = "Safer crossings outside rural schools"
+AWAITING = "Warmer bus shelters for older passengers"
+RELEASED = "Street lights repaired within a week"
+JOURNEY = "Cleaner rivers below storm overflows"
+CRITERIA = {"healthier": 50, "technicalFeasibility": 30, "valueForMoney": 20, "eligibility": None}
+# Scores per criterion (in the order of CRITERIA's scored ones), by proposal and assessor.
+STAGED_MARKS = {
+    BRIGHT: {"first": [4, 3, 3], "second": [2, 3, 3]},      # 4 and 2 on "healthier": flagged
+    GREENFIELD: {"first": [2, 2, 3], "second": [2, 2, 3]},  # 55%: below the 60% threshold
+}
+_tokens: dict[str, str] = {}  # invitation tokens, kept only as hashes in the database
+
 expect.set_options(timeout=10_000)
 
 
@@ -212,11 +238,189 @@ def _add_proposals(session) -> None:
                                        clock=utcnow)
 
 
+def _user(session, address: str):
+    from sqlalchemy import select
+
+    from procure.accounts.models import User
+
+    return session.execute(select(User).where(User.email == address)).scalar_one()
+
+
+def _closed_challenge(session, title: str, *, partner: bool,
+                      suppliers: tuple[str, ...] = (BRIGHT, GREENFIELD),
+                      contracts: int = 1) -> tuple[Any, Any]:
+    """A council challenge (co-funded by the health board if ``partner``) written and published
+    40 days ago, whose feasibility phase took a proposal from each of ``suppliers`` and closed
+    two days ago."""
+    from datetime import timedelta
+
+    from flask import current_app
+    from sqlalchemy import select
+
+    from procure.accounts.models import Organisation
+    from procure.assessment import services as assessment
+    from procure.challenges import funding
+    from procure.challenges import services as challenges
+    from procure.db import utcnow
+    from procure.submissions import services as submissions
+    from procure.values.services import current_frameworks
+
+    day = timedelta(days=1)
+    now = utcnow()
+    then = now - 40 * day
+    lead = _user(session, LEAD)
+    c = challenges.create_challenge(session, actor=lead, title=title, now=then)
+    challenges.update_details(
+        session, actor=lead, challenge_id=c.id, now=then,
+        summary=f"{title}: what would make the difference?",
+        problem_statement="Residents tell us this goes wrong too often, and that we learn of it "
+                          "too late: usually from a complaint, weeks after it started. We want "
+                          "to find out sooner, fix the cause rather than the symptom, and "
+                          "keep residents told, in Welsh and English, of what we are doing.",
+        context="Across the county, in towns and villages.", affected="Residents and staff.",
+        outcomes_sought="Fewer problems, found sooner.")
+    challenges.set_tags(session, actor=lead, challenge_id=c.id, tags_text="roads, safety",
+                        now=then)
+    ids = {cr.code: cr.id for fw in current_frameworks(session) for cr in fw.criteria}
+    phase = challenges.add_phase(session, actor=lead, challenge_id=c.id, kind="feasibility",
+                                 now=then)
+    challenges.update_phase(session, actor=lead, challenge_id=c.id, phase_id=phase.id, now=then,
+                            kind="feasibility", opens_at=then + day, closes_at=then + 38 * day,
+                            contracts=contracts, max_value_pence=5_000_000, duration_months=3,
+                            min_assessments=2, threshold_percent=60, outcome_share_percent=50)
+    challenges.set_phase_criteria(session, actor=lead, challenge_id=c.id, phase_id=phase.id,
+                                  weights={ids[code]: w for code, w in CRITERIA.items()},
+                                  now=then)
+    challenges.set_clarification_deadline(session, actor=lead, challenge_id=c.id,
+                                          deadline=then + 20 * day, now=then)
+    funding.set_lead_pledge(session, actor=lead, challenge_id=c.id, pledge_pence=10_000_000,
+                            now=then)
+    if partner:
+        health = session.execute(select(Organisation).where(
+            Organisation.name.like("%Example Health Board"))).scalar_one()
+        funding.invite_partner(session, actor=lead, challenge_id=c.id, organisation_id=health.id,
+                               message="Your patients live along these roads.", now=then)
+        funding.respond_to_invitation(session, actor=_user(session, PARTNER), challenge_id=c.id,
+                                      accept=True, pledge_pence=5_000_000, now=then)
+    challenges.publish_challenge(session, actor=lead, challenge_id=c.id, now=then)
+    phase = challenges.load_challenge(session, c.id).phases[0]
+    for n, address in enumerate(suppliers):
+        user = _user(session, address)
+        when = then + (10 + n) * day
+        proposal = submissions.start_proposal(session, actor=user, phase_id=phase.id, now=when)
+        submissions.update_fields(
+            session, actor=user, proposal_id=proposal.id, now=when,
+            summary=f"{user.active_membership.organisation.name} would try it on three roads.",
+            consent_publish_summary=True, team="An engineer and a researcher.",
+            price_pence=4_000_000, price_given=True, timeline="Month 1: try. Month 2: report.",
+            declarations={d: True for d in submissions.DECLARATIONS})
+        submissions.save_responses(session, actor=user, proposal_id=proposal.id, now=when,
+                                   responses={pc.id: "We have done this before, with others."
+                                              for pc in phase.criteria})
+        submissions.add_attachment(session, actor=user, proposal_id=proposal.id,
+                                   filename="plan.pdf", data=small_pdf("Our plan"), now=when,
+                                   folder=current_app.config["UPLOAD_DIR"])
+        submissions.submit_proposal(session, actor=user, proposal_id=proposal.id,
+                                    clock=lambda when=when: when + timedelta(hours=1))
+    challenges.advance_phases(session, now=now)
+    return c, assessment.load_phase(session, challenge_id=c.id, phase_id=phase.id)
+
+
+def _appoint(session, challenge, phase, address: str, *, accept: bool = True) -> None:
+    """Appoint an authority member (who accepts), or invite the expert (who accepts)."""
+    from procure.assessment import services as assessment
+    from procure.db import utcnow
+
+    lead, person = _user(session, LEAD), _user(session, address)
+    if person.active_membership is None:
+        _appointment, token = assessment.invite_expert(
+            session, actor=lead, challenge_id=challenge.id, phase_id=phase.id, name=person.name,
+            email=address, now=utcnow())
+        assessment.accept_invitation(session, actor=person, token=token, now=utcnow())
+        return
+    appointment = assessment.appoint_member(session, actor=lead, challenge_id=challenge.id,
+                                            phase_id=phase.id, user_id=person.id, now=utcnow())
+    if accept:
+        assessment.respond_to_appointment(session, actor=person, appointment_id=appointment.id,
+                                          accept=True, now=utcnow())
+
+
+def _assess_all(session, phase, assessors: tuple[str, str]) -> None:
+    """Both assessors declare no conflict and submit STAGED_MARKS for every proposal."""
+    from procure.assessment import services as assessment
+    from procure.db import utcnow
+
+    scored = [pc for pc in phase.criteria if pc.criterion.kind == "scored"]
+    gates = [pc for pc in phase.criteria if pc.criterion.kind == "gate"]
+    for proposal in assessment.counting_proposals(session, phase.id):
+        supplier = next(a for a in STAGED_MARKS if _user(session, a).active_membership
+                        .organisation_id == proposal.organisation_id)
+        for which, address in zip(("first", "second"), assessors, strict=True):
+            person = _user(session, address)
+            assessment.declare(session, actor=person, proposal_id=proposal.id, conflicted=False,
+                               reason="", now=utcnow())
+            marks = {pc.id: {"score": score, "justification": f"Scored {score}: see the plan."}
+                     for pc, score in zip(scored, STAGED_MARKS[supplier][which], strict=True)}
+            marks |= {pc.id: {"passed": True, "justification": "Eligible."} for pc in gates}
+            assessment.save_marks(session, actor=person, proposal_id=proposal.id, marks=marks,
+                                  submit=True, now=utcnow())
+
+
+def _moderate(session, phase):
+    """The lead's editor agrees a score for every flagged criterion; returns the ranking."""
+    from procure.assessment import services as assessment
+    from procure.db import utcnow
+
+    lead = _user(session, LEAD)
+    board = assessment.ranking(session, phase)
+    for proposal_id, flagged in board.flags.items():
+        for pc_id in flagged:
+            assessment.moderate(session, actor=lead, proposal_id=proposal_id,
+                                phase_criterion_id=pc_id, score="3", passed=None,
+                                rationale="Agreed at the moderation meeting: 3.", now=utcnow())
+    return assessment.ranking(session, phase)
+
+
+def _add_assessments(session) -> None:
+    """READY, AWAITING, RELEASED and JOURNEY (see above), through the services."""
+    from procure.assessment import services as assessment
+    from procure.db import utcnow
+
+    lead = _user(session, LEAD)
+    c, phase = _closed_challenge(session, READY, partner=False)
+    _appoint(session, c, phase, VIEWER)
+    _appoint(session, c, phase, EXPERT)
+    _assess_all(session, phase, (VIEWER, EXPERT))
+    _moderate(session, phase)
+    _appointment, _tokens["invitation"] = assessment.invite_expert(
+        session, actor=lead, challenge_id=c.id, phase_id=phase.id, name=INVITED[0],
+        email=INVITED[1], now=utcnow())
+
+    for title, partner, assessors in ((AWAITING, True, (PARTNER, EXPERT)),
+                                      (RELEASED, False, (VIEWER, EXPERT))):
+        c, phase = _closed_challenge(session, title, partner=partner)
+        for address in assessors:
+            _appoint(session, c, phase, address)
+        _assess_all(session, phase, assessors)
+        if title == AWAITING:
+            _appoint(session, c, phase, VIEWER, accept=False)
+        board = _moderate(session, phase)
+        assessment.record_decision(session, actor=lead, challenge_id=c.id, phase_id=phase.id,
+                                   selected_ids=board.selection.default, reason="",
+                                   now=utcnow())
+        if title == RELEASED:
+            assessment.release_decision(session, actor=lead, challenge_id=c.id,
+                                        phase_id=phase.id, now=utcnow())
+
+    _closed_challenge(session, JOURNEY, partner=True, suppliers=(BRIGHT,), contracts=2)
+
+
 def find_ids(session) -> dict[str, int | str]:
     """The ids the pages under test need, found by title, e-mail address or code."""
     from sqlalchemy import select
 
     from procure.accounts.models import User
+    from procure.assessment.models import AssessorAppointment
     from procure.challenges.models import Challenge, Clarification
     from procure.submissions.models import Proposal
     from procure.values.models import ValueFramework
@@ -241,6 +445,16 @@ def find_ids(session) -> dict[str, int | str]:
     draft_version = versions[max(versions)]
     assert not draft_version.is_published
     damp, home = challenge(DAMP), challenge(HOME)
+    ready, awaiting, released = challenge(READY), challenge(AWAITING), challenge(RELEASED)
+    journey = challenge(JOURNEY)
+
+    def appointment(address: str, c: Challenge) -> int:
+        return session.execute(select(AssessorAppointment.id).join(
+            User, AssessorAppointment.user_id == User.id).where(
+            User.email == address, AssessorAppointment.phase_id == c.phases[0].id)).scalar_one()
+
+    def criterion(code: str, c: Challenge) -> int:
+        return next(pc.id for pc in c.phases[0].criteria if pc.criterion.code == code)
     home_submitted, home_withdrawn = proposal(BRIGHT, home), proposal(GREENFIELD, home)
     damp_bright = proposal(BRIGHT, damp)
     return {
@@ -268,6 +482,23 @@ def find_ids(session) -> dict[str, int | str]:
         "framework": versions[min(versions)].id,
         "draft_framework": draft_version.id,
         "draft_criterion": draft_version.criteria[0].id,
+        # Assessment (see READY, AWAITING and RELEASED above).
+        "damp_expert_appointment": appointment(EXPERT, damp),
+        "damp_viewer_appointment": appointment(VIEWER, damp),
+        "damp_healthier": criterion("healthier", damp),
+        "ready": ready.id,
+        "ready_phase": ready.phases[0].id,
+        "ready_bright": proposal(BRIGHT, ready).id,
+        "invitation_token": _tokens["invitation"],
+        "awaiting": awaiting.id,
+        "awaiting_phase": awaiting.phases[0].id,
+        "released": released.id,
+        "released_phase": released.phases[0].id,
+        "released_bright": proposal(BRIGHT, released).id,
+        "released_greenfield": proposal(GREENFIELD, released).id,
+        "journey": journey.id,
+        "journey_phase": journey.phases[0].id,
+        "journey_bright": proposal(BRIGHT, journey).id,
     }
 
 
@@ -318,6 +549,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     live.run(_add_people)
     live.run(_add_drafts)
     live.run(_add_proposals)
+    live.run(_add_assessments)
 
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()

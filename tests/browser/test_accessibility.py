@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import NEWCOMER
+from tests.browser.conftest import EXPERT, NEWCOMER
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -40,6 +40,13 @@ PHASE = "/challenges/{gritting}/phases/{gritting_phase}"
 DRAFT = "/proposals/{bins_draft}"
 SUBMITTED = "/proposals/{home_submitted}"
 WITHDRAWN = "/proposals/{home_withdrawn}"
+# Assessment (conftest): on {damp} (the demo's, half assessed) VIEWER and EXPERT have submitted
+# their marks for Bright's proposal (one criterion flagged), VIEWER has declared no conflict on
+# Greenfield's and EXPERT has not; {ready} is assessed and moderated, {awaiting} (co-funded by
+# HEALTH_EDITOR's board) has a decision waiting for the board's approval, {released} is released.
+DAMP_PHASE = "/challenges/{damp}/phases/{damp_phase}"
+ASSESS_BRIGHT = "/assessments/proposals/{damp_bright}"
+ASSESS_GREENFIELD = "/assessments/proposals/{damp_greenfield}"
 
 
 def submit(page: Page) -> None:
@@ -113,6 +120,13 @@ def upload_wrong_file(page: Page) -> None:
     page.locator("#file").set_input_files(files=[{
         "name": "notes.txt", "mimeType": "text/plain", "buffer": b"Some notes, not a document."}])
     page.locator("main form[enctype='multipart/form-data'] [type=submit]").click()
+    expect(page.locator(".govuk-error-summary")).to_be_focused()
+
+
+def depart_without_reason(page: Page) -> None:
+    """Tick a proposal the ranking does not select and record the decision with no reason."""
+    page.locator("main input[name=selected]:not(:checked)").first.check()
+    submit(page)
     expect(page.locator(".govuk-error-summary")).to_be_focused()
 
 
@@ -272,6 +286,46 @@ CASES: dict[str, Case] = {
     "admin-values-criterion": Case("/admin/values/criteria/{draft_criterion}/edit", user=ADMIN),
     "admin-values-criterion-errors": Case("/admin/values/criteria/{draft_criterion}/edit",
                                           user=ADMIN, then=clear_and_submit("#name_en")),
+    # Assessment: appointing, the assessor's dashboard, declaring, scoring and the marks.
+    "assessors": Case(DAMP_PHASE + "/assessors", user=COUNCIL_EDITOR),
+    "assessors-errors": Case(DAMP_PHASE + "/assessors", user=COUNCIL_EDITOR,
+                             then=press("main form[action$='/assessors/experts'] button")),
+    "assessor-invitation": Case("/assessor-invitations/{invitation_token}"),
+    "assessments-invited-and-accepted": Case("/assessments", user=VIEWER),
+    "assessments-expert": Case("/assessments", user=EXPERT),
+    "assessment-work": Case("/assessments/{damp_expert_appointment}", user=EXPERT),
+    "assessment-work-in-progress": Case("/assessments/{damp_viewer_appointment}", user=VIEWER),
+    "assessment-declare": Case(ASSESS_GREENFIELD + "/declare", user=EXPERT),
+    "assessment-declare-errors": Case(ASSESS_GREENFIELD + "/declare", user=EXPERT,
+                                      then=submit_empty),
+    "assessment-score": Case(ASSESS_GREENFIELD, user=VIEWER),
+    "assessment-score-errors": Case(ASSESS_GREENFIELD, user=VIEWER,
+                                    then=press("main form button[name=submit]")),
+    "assessment-score-locked": Case(ASSESS_BRIGHT, user=VIEWER),
+    "assessment-marks-assessor": Case(ASSESS_BRIGHT + "/marks", user=EXPERT),
+    "assessment-marks-moderator": Case(ASSESS_BRIGHT + "/marks", user=COUNCIL_EDITOR),
+    "assessment-moderate": Case(ASSESS_BRIGHT + "/moderate/{damp_healthier}",
+                                user=COUNCIL_EDITOR),
+    "assessment-moderate-errors": Case(ASSESS_BRIGHT + "/moderate/{damp_healthier}",
+                                       user=COUNCIL_EDITOR, then=submit_empty),
+    # The overview, the ranking and decision in each state, and a supplier's feedback.
+    "assessment-overview": Case(DAMP_PHASE + "/assessment", user=COUNCIL_EDITOR),
+    "assessment-overview-partner": Case("/challenges/{awaiting}/phases/{awaiting_phase}/assessment",
+                                        user=HEALTH_EDITOR),
+    "decision-blocked": Case(DAMP_PHASE + "/decision", user=COUNCIL_EDITOR),
+    "decision-ready": Case("/challenges/{ready}/phases/{ready_phase}/decision",
+                           user=COUNCIL_EDITOR),
+    "decision-ready-errors": Case("/challenges/{ready}/phases/{ready_phase}/decision",
+                                  user=COUNCIL_EDITOR, then=depart_without_reason),
+    "decision-awaiting-partner": Case("/challenges/{awaiting}/phases/{awaiting_phase}/decision",
+                                      user=HEALTH_EDITOR),
+    "decision-awaiting-lead": Case("/challenges/{awaiting}/phases/{awaiting_phase}/decision",
+                                   user=COUNCIL_EDITOR),
+    "decision-released": Case("/challenges/{released}/phases/{released_phase}/decision",
+                              user=COUNCIL_EDITOR),
+    "feedback-selected": Case("/proposals/{released_bright}/feedback", user=SUPPLIER),
+    "feedback-not-selected": Case("/proposals/{released_greenfield}/feedback",
+                                  user=SUPPLIER_WAITING),
     "403": Case("/admin", user=VIEWER, status=403),
     "404": Case("/no-such-page", status=404),
     "csrf-failure": Case("/sign-in", then=submit_forged_form),

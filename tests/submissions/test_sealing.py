@@ -208,3 +208,114 @@ def test_who_belongs_to_the_supplier(person):
 ])
 def test_only_an_editor_of_the_supplier_changes_its_proposal(person, may_edit):
     assert can(PEOPLE[person], Permission.PROPOSAL_EDIT, _proposal()) is may_edit
+
+
+# --- assessors: appointed to the phase, they read a proposal only after the deadline, once
+# they have accepted and declared no conflict with its supplier -------------------------------
+
+ASSESSOR_ID = 2000
+
+
+def _assessor(org_id: int | None, kind: str = "authority", role: str = "viewer", *,
+              active: bool = True) -> SimpleNamespace:
+    person = _user(org_id, kind, role, active=active)
+    person.id = ASSESSOR_ID
+    return person
+
+
+def _appointed(status: str = "accepted", declared: dict[int, bool] | None = None,
+               user_id: int = ASSESSOR_ID) -> SimpleNamespace:
+    """An appointment; ``declared`` maps a supplier to whether a conflict was declared."""
+    return SimpleNamespace(user_id=user_id, status=status, assessments=[], declarations=[
+        SimpleNamespace(organisation_id=org, conflicted=conflicted)
+        for org, conflicted in (declared or {}).items()])
+
+
+# case -> (the person, their appointments to the proposal's phase, reads before, reads after)
+ASSESSOR_CASES = {
+    "lead viewer, accepted, nothing declared": (_assessor(LEAD), [_appointed()], False, False),
+    "lead viewer, accepted, no conflict": (
+        _assessor(LEAD), [_appointed(declared={SUPPLIER: False})], False, True),
+    "lead viewer, accepted, conflict": (
+        _assessor(LEAD), [_appointed(declared={SUPPLIER: True})], False, False),
+    "lead viewer, accepted, no conflict with the rival only": (
+        _assessor(LEAD), [_appointed(declared={RIVAL: False})], False, False),
+    "lead editor, accepted, conflict": (
+        _assessor(LEAD, role="editor"), [_appointed(declared={SUPPLIER: True})], False, False),
+    "partner viewer, accepted, conflict": (
+        _assessor(ACCEPTED), [_appointed(declared={SUPPLIER: True})], False, False),
+    "lead viewer, invited": (_assessor(LEAD), [_appointed("invited")], False, False),
+    # No longer an assessor: a viewer of the lead like any other…
+    "lead viewer, declined": (_assessor(LEAD), [_appointed("declined")], False, True),
+    "lead viewer, stood down before declaring": (
+        _assessor(LEAD), [_appointed("removed")], False, True),
+    # …except that a conflict once declared stands, stood down or appointed again.
+    "lead viewer, stood down after declaring a conflict": (
+        _assessor(LEAD), [_appointed("removed", {SUPPLIER: True})], False, False),
+    "lead viewer, appointed again after declaring a conflict": (
+        _assessor(LEAD), [_appointed("accepted", {SUPPLIER: True})], False, False),
+    "lead viewer, someone else's appointment": (
+        _assessor(LEAD), [_appointed(declared={SUPPLIER: False}, user_id=ASSESSOR_ID + 1)],
+        False, True),
+    "expert, accepted, nothing declared": (_assessor(None), [_appointed()], False, False),
+    "expert, accepted, no conflict": (
+        _assessor(None), [_appointed(declared={SUPPLIER: False})], False, True),
+    "expert, invited": (_assessor(None), [_appointed("invited")], False, False),
+    "expert, stood down after declaring no conflict": (
+        _assessor(None), [_appointed("removed", {SUPPLIER: False})], False, False),
+    "expert, disabled": (
+        _assessor(None, active=False), [_appointed(declared={SUPPLIER: False})], False, False),
+    "expert, not appointed to this phase": (_assessor(None), [], False, False),
+    # Having since joined a supplier, an assessor reads no competitor's proposal.
+    "expert who has since joined the rival, no conflict": (
+        _assessor(RIVAL, "supplier"), [_appointed(declared={SUPPLIER: False})], False, False),
+}
+
+
+def _assessed(appointments, **state) -> SimpleNamespace:
+    proposal = _proposal(**state)
+    proposal.phase.appointments = appointments
+    return proposal
+
+
+def _assessor_reads(person, proposal, now) -> bool:
+    rule = can_read_proposal(person, proposal, now)
+    assert can(person, Permission.PROPOSAL_READ, proposal, now=now) is rule
+    return rule
+
+
+@pytest.mark.parametrize("case", list(ASSESSOR_CASES))
+def test_an_assessor_reads_only_after_the_deadline_and_declaring_no_conflict(case):
+    person, appointments, before, after = ASSESSOR_CASES[case]
+    assert _assessor_reads(person, _assessed(appointments), BEFORE) is before
+    assert _assessor_reads(person, _assessed(appointments), CLOSES - 10 * DAY) is before
+    assert _assessor_reads(person, _assessed(appointments), AT) is after
+    closed = _assessed(appointments, phase_status="closed", closed_at=AT)
+    assert _assessor_reads(person, closed, AFTER) is after
+    assert _assessor_reads(person, _assessed(appointments, phase_status="decided", closed_at=AT),
+                           CLOSES + 90 * DAY) is after
+
+
+@pytest.mark.parametrize("case", list(ASSESSOR_CASES))
+def test_no_assessor_reads_a_proposal_that_does_not_count_or_a_phase_cancelled_unclosed(case):
+    person, appointments, _, _ = ASSESSOR_CASES[case]
+    for state in ({"status": "withdrawn", "receipt": False},
+                  {"status": "submitted", "must_reconfirm": True},
+                  {"status": "draft", "receipt": False}):
+        proposal = _assessed(appointments, phase_status="closed", closed_at=AT, **state)
+        assert _assessor_reads(person, proposal, AFTER) is False, state
+    cancelled = _assessed(appointments, phase_status="cancelled", closed_at=None)
+    assert _assessor_reads(person, cancelled, CLOSES + 300 * DAY) is False
+
+
+def test_a_conflict_stays_with_the_supplier_it_names():
+    """A conflict with the rival does not stop the assessor reading this supplier's proposal."""
+    person = _assessor(None)
+    proposal = _assessed([_appointed(declared={RIVAL: True, SUPPLIER: False})],
+                         phase_status="closed", closed_at=AT)
+    assert _assessor_reads(person, proposal, AFTER) is True
+
+
+def test_the_supplier_reads_its_own_whoever_is_appointed():
+    proposal = _assessed([_appointed(declared={SUPPLIER: True}, user_id=PEOPLE["supplier editor"].id)])
+    assert _assessor_reads(PEOPLE["supplier editor"], proposal, BEFORE) is True

@@ -3,8 +3,10 @@ site walked as every kind of person, before and after the deadline.
 
 Until the phase closes nothing of the proposal — text, answers, file names or file contents —
 reaches anyone outside the supplier's organisation, on any page, download, header, error page,
-e-mail or audit record. After the deadline the lead and accepted co-funders read it; nobody
-else ever does.
+e-mail or audit record: not an assessor either. After the deadline the lead and accepted
+co-funders read it, and so do the phase's assessors who have declared no conflict with the
+supplier; an assessor who has declared a conflict, or not yet declared, never does, even one
+from the lead authority; nobody else ever does.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import pytest
 import time_machine
 from sqlalchemy import select, update
 
+from procure.assessment import services as assessment_services
 from procure.audit.models import AuditEvent
 from procure.challenges import funding
 from procure.challenges import services as challenge_services
@@ -33,8 +36,13 @@ AFTER = CLOSES_AT + timedelta(minutes=1)
 
 INSIDERS = ("supplier editor", "supplier viewer")
 READERS_AFTER = ("lead editor", "lead viewer", "partner editor")
+# Appointed and accepted before the deadline; they declare (or not) once the phase has closed.
+# The three "assessor"s are viewers of the lead; the expert belongs to no organisation.
+ASSESSORS_READING = ("assessor, no conflict", "independent expert, no conflict")
+ASSESSORS_NOT_READING = ("assessor, conflict", "assessor, nothing declared")
+ASSESSORS = ASSESSORS_READING + ASSESSORS_NOT_READING
 NEVER = ("visitor", "rival supplier", "unrelated authority editor", "admin")
-ROLES = INSIDERS + READERS_AFTER + NEVER
+ROLES = INSIDERS + READERS_AFTER + ASSESSORS + NEVER
 
 
 @pytest.fixture
@@ -87,15 +95,46 @@ def world(app, db, traveller):
                                            clock=lambda: now)
         rival_receipt = services.submit_proposal(db, actor=rival, proposal_id=own.id,
                                                  clock=lambda: now)
+        appointments = {}
+        for role in ("assessor, no conflict", "assessor, conflict", "assessor, nothing declared"):
+            people[role] = sb.viewer(lead_org)
+            appointment = assessment_services.appoint_member(
+                db, actor=lead, challenge_id=challenge.id, phase_id=phase.id,
+                user_id=people[role].id, now=now)
+            assessment_services.respond_to_appointment(db, actor=people[role],
+                                                       appointment_id=appointment.id,
+                                                       accept=True, now=now)
+            appointments[role] = appointment.id
+        expert = people["independent expert, no conflict"] = sb.no_org_user()
+        _, token = assessment_services.invite_expert(
+            db, actor=lead, challenge_id=challenge.id, phase_id=phase.id, name=expert.name,
+            email=expert.email, now=now)
+        appointments["independent expert, no conflict"] = assessment_services.accept_invitation(
+            db, actor=expert, token=token, now=now).id
+        # An invitation nobody has taken up yet: its page is public.
+        _, open_token = assessment_services.invite_expert(
+            db, actor=lead, challenge_id=challenge.id, phase_id=phase.id, name="Someone",
+            email="someone@example.org", now=now)
+    scored = next(pc for pc in phase.criteria if pc.criterion.kind == "scored")
     ids = {"challenge_id": challenge.id, "phase_id": phase.id, "proposal_id": sealed.id,
            "attachment_id": pdf.id, "receipt_id": receipt.id,
-           "organisation_id": supplier.membership.organisation_id}
+           "organisation_id": supplier.membership.organisation_id,
+           "appointment_id": appointments["assessor, no conflict"], "criterion_id": scored.id,
+           "token": open_token}
     p = f"/proposals/{sealed.id}"
+    a = f"/assessments/proposals/{sealed.id}"
     return {
-        "people": people, "ids": ids,
+        "people": people, "ids": ids, "appointments": appointments,
         "pages": {"check": f"{p}/check", "submitted": f"{p}/submitted",
                   "pdf": f"{p}/attachments/{pdf.id}", "png": f"{p}/attachments/{png.id}",
                   "manifest": f"{p}/receipts/{receipt.id}/manifest.json"},
+        # The pages of the sealed proposal under assessment, and every assessor's own list.
+        "assessment": {"score": a, "declare": f"{a}/declare", "marks": f"{a}/marks",
+                       "moderate": f"{a}/moderate/{scored.id}", "feedback": f"{p}/feedback",
+                       **{f"work of {role}": f"/assessments/{i}"
+                          for role, i in appointments.items()},
+                       **{f"{page} of the phase": f"/challenges/{challenge.id}/phases/{phase.id}/{page}"
+                          for page in ("assessment", "assessors", "decision", "proposals")}},
         "extra": [
             "/challenges", f"/challenges?authority={lead_org.id}", "/challenges?tag=housing",
             f"/receipts/verify?digest={receipt.digest}",
@@ -107,14 +146,15 @@ def world(app, db, traveller):
     }
 
 
-def _get_paths(app, ids: dict[str, int]) -> list[str]:
-    """Every URL rule that answers GET, with the world's ids (1 where the world has none)."""
+def _get_paths(app, ids: dict[str, int | str]) -> list[str]:
+    """Every URL rule that answers GET, with the world's ids (1, or a dummy string, where the
+    world has none)."""
     paths = []
     for rule in app.url_map.iter_rules():
         if "GET" not in rule.methods:
             continue
         values = {arg: ids.get(arg, 1) if type(rule._converters[arg]).__name__ == "IntegerConverter"
-                  else "dummy-token" for arg in rule.arguments}
+                  else ids.get(arg, "dummy-token") for arg in rule.arguments}
         paths.append(rule.build(values)[1])
     return sorted(paths)
 
@@ -150,7 +190,8 @@ def _error_statuses(seen) -> dict[str, int]:
 
 
 def _all_paths(app, world) -> list[str]:
-    return [*world["pages"].values(), *_get_paths(app, world["ids"]), *world["extra"]]
+    return [*world["pages"].values(), *world["assessment"].values(),
+            *_get_paths(app, world["ids"]), *world["extra"]]
 
 
 def _mark_every_email_undelivered(db):
@@ -194,6 +235,8 @@ def test_before_the_deadline_only_the_suppliers_organisation_sees_any_part(
         if role == "admin":  # the admin's pages do list what happened to the proposal
             assert b"<code>proposal." in seen["/admin/audit"][1]
             assert b"Receipt for your proposal" in seen["/admin/outbox"][1]
+        if role in ASSESSORS:
+            _assert_assessor_waits(world, role, seen)
     assert MARKER not in caplog.text
     _assert_no_marker_in_emails_or_audit(db)
     # Every refused look at the sealed proposal is on record.
@@ -201,7 +244,35 @@ def test_before_the_deadline_only_the_suppliers_organisation_sees_any_part(
                                                   AuditEvent.subject_id == str(
                                                       world["ids"]["proposal_id"]))).scalars()
     actors = {e.actor_id for e in refused}
-    assert {world["people"][r].id for r in ("lead editor", "partner editor", "admin")} <= actors
+    assert {world["people"][r].id
+            for r in ("lead editor", "partner editor", "admin", *ASSESSORS)} <= actors
+
+
+def _assert_assessor_waits(world, role, seen):
+    """Before the deadline an assessor has their list, which says the proposals are sealed, and
+    the pages of a proposal under assessment do not exist."""
+    pages = world["assessment"]
+    status, body, _ = seen[pages[f"work of {role}"]]
+    assert status == 200 and b"sealed until the deadline" in body, role
+    for other in ASSESSORS:
+        if other != role:
+            assert seen[pages[f"work of {other}"]][0] == 404, (role, other)
+    for name in ("score", "declare", "marks", "moderate", "feedback"):
+        assert seen[pages[name]][0] == 404, (role, name)
+
+
+def _declare(app, db, world):
+    """Once the phase has closed, the assessors say whether they have a conflict with the
+    supplier of the sealed proposal; one of them has not yet."""
+    people, proposal_id = world["people"], world["ids"]["proposal_id"]
+    with app.app_context():  # a conflict may ask the editors for another assessor
+        for role, conflicted in (("assessor, no conflict", False),
+                                 ("independent expert, no conflict", False),
+                                 ("assessor, conflict", True)):
+            assessment_services.declare(db, actor=people[role], proposal_id=proposal_id,
+                                        conflicted=conflicted,
+                                        reason="I advised them last year" if conflicted else "",
+                                        now=AFTER)
 
 
 def test_after_the_deadline_the_lead_and_partners_read_it_and_nobody_else_ever_does(
@@ -212,12 +283,19 @@ def test_after_the_deadline_the_lead_and_partners_read_it_and_nobody_else_ever_d
         assert challenge_services.advance_phases(db, now=AFTER) == 1
     assert {"phase_closed_authority", "phase_closed_supplier"} <= {
         m.template for m in db.execute(select(OutboxMessage)).scalars()}
+    _declare(app, db, world)
     _mark_every_email_undelivered(db)
     pages = world["pages"]
-    for role in READERS_AFTER:
-        seen = _walk(app, db, world["people"][role], list(pages.values()),
-                     world["ids"]["proposal_id"])
+    assessment = world["assessment"]
+    for role in READERS_AFTER + ASSESSORS_READING:
+        seen = _walk(app, db, world["people"][role],
+                     [*pages.values(), *assessment.values()], world["ids"]["proposal_id"])
         assert _error_statuses(seen) == {}, role
+        if role in ASSESSORS_READING:  # the proposal in view while scoring it
+            status, body, _ = seen[assessment["score"]]
+            assert status == 200 and MARKER.encode() in body, role
+            status, body, _ = seen[assessment[f"work of {role}"]]
+            assert status == 200 and b"sealed until the deadline" not in body, role
         status, body, _ = seen[pages["submitted"]]
         assert status == 200 and MARKER.encode() in body, role
         assert body.count(MARKER.encode()) >= 6  # summary, team, timeline, answers, file names
@@ -228,12 +306,43 @@ def test_after_the_deadline_the_lead_and_partners_read_it_and_nobody_else_ever_d
             assert "attachment;" in headers and f"-{MARKER}." in headers
         assert seen[pages["check"]][0] == 404  # the working copy stays the supplier's own
     paths = _all_paths(app, world)
-    for role in NEVER:
+    for role in ASSESSORS_NOT_READING + NEVER:
         seen = _walk(app, db, world["people"][role], paths, world["ids"]["proposal_id"])
         assert _error_statuses(seen) == {}, role
         assert _leaks(seen) == [], role
+        for name in ("submitted", "pdf", "png", "check", "manifest"):
+            assert seen[pages[name]][0] in (302, 404), (role, name)
+        if role == "assessor, conflict":  # never to see it: no page to score it on
+            assert seen[assessment["score"]][0] == 404
+            assert seen[assessment["declare"]][0] == 404
+        if role == "assessor, nothing declared":  # asked to declare first
+            status, _, headers = seen[assessment["score"]]
+            assert status == 302 and f"Location: {assessment['declare']}" in headers
+            assert seen[assessment["declare"]][0] == 200
     assert MARKER not in caplog.text
     _assert_no_marker_in_emails_or_audit(db)
     reads = db.execute(select(AuditEvent).where(AuditEvent.action.in_(
         ["proposal.read", "proposal.attachment_read"]))).scalars()
-    assert {e.actor_id for e in reads} == {world["people"][r].id for r in READERS_AFTER}
+    assert {e.actor_id for e in reads} == {world["people"][r].id
+                                           for r in READERS_AFTER + ASSESSORS_READING}
+
+
+
+BIDDER_NAME = "Bidder NAME-91c2"  # who has bid is sealed too: the authority sees only how many
+# Pages that list every organisation, bidding or not: to join one, and the admins' register.
+DIRECTORIES = ("/organisation/join", "/admin/organisations")
+
+
+def test_before_the_deadline_nobody_outside_learns_who_has_bid(app, db, world):
+    supplier = world["people"]["supplier editor"].membership.organisation
+    supplier.name = BIDDER_NAME
+    db.flush()
+    paths = [p for p in _all_paths(app, world) if not p.startswith(DIRECTORIES)]
+    named = {}
+    for role in ROLES:
+        if role in INSIDERS:
+            continue
+        seen = _walk(app, db, world["people"][role], paths, world["ids"]["proposal_id"])
+        assert _error_statuses(seen) == {}, role
+        named[role] = [p for p, (_, body, _) in seen.items() if BIDDER_NAME.encode() in body]
+    assert named == {role: [] for role in named}
