@@ -14,21 +14,27 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
+def _entry(name: str) -> zipfile.ZipInfo:
+    """A zip entry with a fixed date, so the same file has the same bytes whenever it is made
+    (test ids built from them must match on every xdist worker)."""
+    return zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0))
+
+
 def docx() -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as z:
-        z.writestr("[Content_Types].xml", '<Types><Override PartName="/word/document.xml" '
+        z.writestr(_entry("[Content_Types].xml"), '<Types><Override PartName="/word/document.xml" '
                    'ContentType="application/vnd.openxmlformats-officedocument.'
                    'wordprocessingml.document.main+xml"/></Types>')
-        z.writestr("word/document.xml", "<w:document/>")
+        z.writestr(_entry("word/document.xml"), "<w:document/>")
     return buffer.getvalue()
 
 
 def odt() -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as z:
-        z.writestr("mimetype", "application/vnd.oasis.opendocument.text")
-        z.writestr("content.xml", "<office:document-content/>")
+        z.writestr(_entry("mimetype"), "application/vnd.oasis.opendocument.text")
+        z.writestr(_entry("content.xml"), "<office:document-content/>")
     return buffer.getvalue()
 
 
@@ -80,7 +86,7 @@ def zip_of(parts: dict[str, str]) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as z:
         for name, text in parts.items():
-            z.writestr(name, text)
+            z.writestr(_entry(name), text)
     return buffer.getvalue()
 
 

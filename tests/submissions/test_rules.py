@@ -205,7 +205,8 @@ def test_content_of_a_type_not_accepted(name, data):
     ("plan", PDF),                 # no extension at all
     ("plan.pdf.exe", PDF),
     ("planpdf", PDF),
-])
+], ids=["png-as-pdf", "pdf-as-png", "png-as-jpg", "jpeg-as-png", "docx-as-odt", "odt-as-docx",
+        "docx-as-zip", "no-extension", "double-extension", "no-dot"])
 def test_content_that_does_not_match_the_name(name, data):
     assert file_problem(name, data) == ("file_type_mismatch", None)
 
