@@ -56,11 +56,16 @@ def window_problem(phase_status: str, opens_at: datetime | None, closes_at: date
                    now: datetime) -> str | None:
     """Why a phase does not take proposals at ``now`` (None when it does).
 
-    By the clock alone, so a deadline holds whether or not the scheduled job has run: a phase
-    takes proposals from its opening time until, not including, its closing time.
+    By the clock, so a deadline holds whether or not the scheduled job has run: a phase takes
+    proposals from its opening time until, not including, its closing time — and never once
+    the job has closed it.
     """
     if phase_status in ("cancelled", "decided") or opens_at is None or closes_at is None:
         return "phase_not_accepting"
+    # Once the close job has closed the phase, nothing lands, whatever a clock says: a server
+    # whose clock runs behind must not add a proposal the authority was told is not there.
+    if phase_status == "closed":
+        return "phase_closed"
     if now < opens_at:
         return "phase_not_open"
     if now >= closes_at:

@@ -102,6 +102,7 @@ def test_counts(status, has_receipt, must_reconfirm, expected):
     ("open", CLOSES + SECOND, "phase_closed"),
     ("planned", CLOSES, "phase_closed"),       # the job has not run: the clock still holds
     ("closed", CLOSES + SECOND, "phase_closed"),
+    ("closed", CLOSES - SECOND, "phase_closed"),  # closed by the job: a clock behind it is wrong
     ("cancelled", OPENS + SECOND, "phase_not_accepting"),
     ("cancelled", CLOSES + SECOND, "phase_not_accepting"),
     ("decided", OPENS + SECOND, "phase_not_accepting"),
