@@ -183,7 +183,9 @@ def rank_band(rank_: int | None, eligible_count: int) -> str:
         return "ineligible"
     if eligible_count <= 0:
         return "ineligible"
-    share = Decimal(rank_ - 1) / Decimal(eligible_count)
+    # How many of the others rank above: the first is always in the top quarter and the last
+    # always in the bottom one, however few proposals there are.
+    share = Decimal(rank_ - 1) / Decimal(max(eligible_count - 1, 1))
     if share < Decimal("0.25"):
         return "first_quarter"
     if share < Decimal("0.5"):

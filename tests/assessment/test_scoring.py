@@ -278,7 +278,8 @@ def test_departure_problem(chosen, selection, reason, problem):
     (4, 8, "second_quarter"), (5, 8, "third_quarter"), (6, 8, "third_quarter"),
     (7, 8, "fourth_quarter"), (8, 8, "fourth_quarter"),
     (1, 1, "first_quarter"),
-    (1, 2, "first_quarter"), (2, 2, "third_quarter"),
+    (1, 2, "first_quarter"), (2, 2, "fourth_quarter"),     # the last is always the bottom
+    (2, 3, "third_quarter"), (3, 3, "fourth_quarter"),
     (3, 10, "first_quarter"), (4, 10, "second_quarter"), (10, 10, "fourth_quarter"),
     (2, 4, "second_quarter"),    # a shared rank 2 (1, 2, 2, 4) is in the second quarter
     (None, 4, "ineligible"), (None, 0, "ineligible"), (1, 0, "ineligible"),

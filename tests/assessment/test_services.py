@@ -461,7 +461,7 @@ def test_a_supplier_reads_its_own_feedback_without_assessors_names(world, db):
     services.release_decision(db, actor=world.lead, now=world.after, **_ids(world))
     c = world.proposals[2]
     fb = services.feedback(db, actor=world.suppliers[2], proposal_id=c.id)
-    assert (fb.selected, fb.result["total"], fb.band) == (False, "40.00", "third_quarter")
+    assert (fb.selected, fb.result["total"], fb.band) == (False, "40.00", "fourth_quarter")
     assert [n for n, _ in fb.comments] == [1, 2]
     assert fb.comments[0][1][scored[0].id] == "Because 2"
     fb_a = services.feedback(db, actor=world.suppliers[0], proposal_id=world.proposals[0].id)
