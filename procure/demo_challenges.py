@@ -286,7 +286,7 @@ def _damp_challenge(session: Session, title: str, *, eleri: User, sian: User, gw
         submissions.save_responses(session, actor=user, proposal_id=proposal.id, now=when,
                                    responses={pc.id: answer for pc in phase.criteria})
         submissions.add_attachment(session, actor=user, proposal_id=proposal.id,
-                                   filename="method-statement.pdf", data=_demo_pdf(summary),
+                                   filename="method-statement.pdf", data=one_page_pdf(summary),
                                    now=when, folder=folder)
         submissions.submit_proposal(session, actor=user, proposal_id=proposal.id,
                                     clock=lambda when=when: when + timedelta(hours=2))
@@ -367,8 +367,9 @@ def _damp_assessment(session: Session, challenge: Challenge, *, eleri: User,
                            reason="", now=later)
 
 
-def _demo_pdf(text: str) -> bytes:
-    """A one-page PDF with ``text`` on it (plain ASCII), for the demo attachments."""
+def one_page_pdf(text: str) -> bytes:
+    """A one-page PDF with ``text`` on it (plain ASCII), as a supplier uploads: for the demo
+    attachments and the browser tests."""
     line = text.encode("ascii", "replace")[:90].replace(b"(", b"[").replace(b")", b"]")
     stream = b"BT /F1 11 Tf 50 780 Td (" + line + b") Tj ET"
     objects = [b"<< /Type /Catalog /Pages 2 0 R >>",

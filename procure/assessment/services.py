@@ -97,8 +97,8 @@ def load_phase(session: Session, *, challenge_id: int, phase_id: int, lock: bool
     return phase
 
 
-def authorised_phase(session: Session, actor: Any, permission: Permission, *, challenge_id: int,
-               phase_id: int, lock: bool = False) -> Phase:
+def authorised_phase(session: Session, actor: Any, permission: Permission, *,
+                     challenge_id: int, phase_id: int, lock: bool = False) -> Phase:
     """The phase, if the actor may know the challenge (404) and do ``permission`` (403)."""
     phase = load_phase(session, challenge_id=challenge_id, phase_id=phase_id, lock=lock)
     if not can(actor, Permission.CHALLENGE_VIEW, phase.challenge):
@@ -126,8 +126,8 @@ def load_proposal(session: Session, proposal_id: int) -> Proposal:
     return proposal
 
 
-def authorised_proposal(session: Session, actor: Any, permission: Permission, proposal_id: int,
-                  now: datetime) -> Proposal:
+def authorised_proposal(session: Session, actor: Any, permission: Permission,
+                        proposal_id: int, now: datetime) -> Proposal:
     """A proposal the actor may act on; anything else looks like a proposal that is not there
     (a refused read of a sealed proposal is audited)."""
     proposal = load_proposal(session, proposal_id)
@@ -203,8 +203,8 @@ def _appointment_email(session: Session, appointment: AssessorAppointment, *, te
 def appoint_member(session: Session, *, actor: Any, challenge_id: int, phase_id: int,
                    user_id: int, now: datetime) -> AssessorAppointment:
     """Appoint a member of the lead or a partner authority; they accept on their dashboard."""
-    phase = authorised_phase(session, actor, Permission.ASSESSOR_APPOINT, challenge_id=challenge_id,
-                       phase_id=phase_id, lock=True)
+    phase = authorised_phase(session, actor, Permission.ASSESSOR_APPOINT,
+                             challenge_id=challenge_id, phase_id=phase_id, lock=True)
     user = next((u for u in candidate_assessors(session, phase) if u.id == user_id), None)
     if user is None:
         raise RuleViolation({"user_id": "assessor_not_eligible"})
@@ -230,8 +230,8 @@ def appoint_member(session: Session, *, actor: Any, challenge_id: int, phase_id:
 def invite_expert(session: Session, *, actor: Any, challenge_id: int, phase_id: int, name: str,
                   email: str, now: datetime) -> tuple[AssessorAppointment, str]:
     """Invite an independent expert by e-mail; they register (or sign in) through the link."""
-    phase = authorised_phase(session, actor, Permission.ASSESSOR_APPOINT, challenge_id=challenge_id,
-                       phase_id=phase_id, lock=True)
+    phase = authorised_phase(session, actor, Permission.ASSESSOR_APPOINT,
+                             challenge_id=challenge_id, phase_id=phase_id, lock=True)
     name, email = _text(name), _text(email).lower()
     errors: dict[str, str] = {}
     if not name:
@@ -456,9 +456,8 @@ def declare(session: Session, *, actor: Any, proposal_id: int, conflicted: bool 
     _audit(session, "proposal", proposal.id, "assessment.conflict_declared", actor, now,
            appointment=appointment.id, conflicted=bool(conflicted))
     if conflicted:
-        cover = _coverage(session, phase)
-        short = cover.get(proposal.id)
-        if short is not None and short.needed > 0:
+        short = _coverage_of(phase, proposal)
+        if short.needed > 0:
             _tell_editors(session, phase.challenge.lead_organisation_id, phase.challenge,
                           key=f"assessor_needed:{proposal.id}:{short.available}",
                           template="assessor_needed", now=now,
@@ -582,10 +581,10 @@ def proposal_marks(session: Session, *, actor: Any, proposal_id: int, now: datet
     inputs = [_assessment_input(a) for a in assessments]
     result = scoring.score_proposal(proposal.id, criteria, inputs,
                                     [_consensus_input(m) for m in moderations.values()])
-    cover = _coverage(session, phase).get(proposal.id)
+    cover = _coverage_of(phase, proposal)
     return ProposalMarks(proposal=proposal, assessments=assessments,
                          flagged=scoring.flags(criteria, inputs), moderations=moderations,
-                         result=result, complete=bool(cover and cover.complete))
+                         result=result, complete=cover.complete)
 
 
 def moderate(session: Session, *, actor: Any, proposal_id: int, phase_criterion_id: int,
@@ -596,8 +595,7 @@ def moderate(session: Session, *, actor: Any, proposal_id: int, phase_criterion_
     pc = next((c for c in phase.criteria if c.id == phase_criterion_id), None)
     if pc is None:
         raise NotFound("criterion")
-    cover = _coverage(session, phase).get(proposal.id)
-    if cover is None or not cover.complete:
+    if not _coverage_of(phase, proposal).complete:
         raise InvalidTransition("assessing", "moderate")
     rationale = _text(rationale)
     errors = rules.consensus_problems(pc.criterion.kind, score, passed, rationale)
@@ -656,8 +654,17 @@ def _seats(accepted: list[int], declarations: list[tuple[int, int, bool]],
             for a in accepted]
 
 
-def _coverage(session: Session, phase: Phase) -> dict[int, rules.Coverage]:
-    return ranking(session, phase).coverage
+def _coverage_of(phase: Phase, proposal: Proposal) -> rules.Coverage:
+    """One proposal's coverage from the phase's appointments as loaded (with their
+    declarations and assessments): no query, and not the whole phase's ranking."""
+    accepted = [a.id for a in phase.appointments if a.status == AppointmentStatus.ACCEPTED]
+    declarations = [(d.appointment_id, d.organisation_id, d.conflicted)
+                    for a in phase.appointments for d in a.declarations]
+    submitted = {a.id: {x.proposal_id for x in a.assessments
+                        if x.status == AssessmentStatus.SUBMITTED} for a in phase.appointments}
+    return rules.coverage({proposal.id: proposal.organisation_id},
+                          _seats(accepted, declarations, submitted),
+                          phase.min_assessments)[proposal.id]
 
 
 @dataclass

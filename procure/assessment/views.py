@@ -54,7 +54,7 @@ def _assessors_page(phase, member_form, expert_form, status=200):
 def list_assessors(challenge_id: int, phase_id: int):
     """Who is appointed to assess the phase, who has accepted, and appointing more."""
     phase = services.authorised_phase(get_session(), current_user, Permission.ASSESSMENT_OVERVIEW,
-                                challenge_id=challenge_id, phase_id=phase_id)
+                                      challenge_id=challenge_id, phase_id=phase_id)
     return _assessors_page(phase, forms.AppointMemberForm(), forms.InviteExpertForm())
 
 
@@ -64,7 +64,7 @@ def appoint_member(challenge_id: int, phase_id: int):
     """Appoint a member of the lead or a partner authority."""
     db = get_session()
     phase = services.authorised_phase(db, current_user, Permission.ASSESSOR_APPOINT,
-                                challenge_id=challenge_id, phase_id=phase_id)
+                                      challenge_id=challenge_id, phase_id=phase_id)
     form = forms.AppointMemberForm()
     if form.validate_on_submit():
         try:
@@ -84,7 +84,7 @@ def appoint_member(challenge_id: int, phase_id: int):
             db.rollback()
             add_errors(form, e.errors, ERROR_MESSAGES)
             phase = services.authorised_phase(db, current_user, Permission.ASSESSOR_APPOINT,
-                                        challenge_id=challenge_id, phase_id=phase_id)
+                                              challenge_id=challenge_id, phase_id=phase_id)
     return _assessors_page(phase, form, forms.InviteExpertForm(formdata=None), 400)
 
 
@@ -94,7 +94,7 @@ def invite_expert(challenge_id: int, phase_id: int):
     """Invite an independent expert by e-mail."""
     db = get_session()
     phase = services.authorised_phase(db, current_user, Permission.ASSESSOR_APPOINT,
-                                challenge_id=challenge_id, phase_id=phase_id)
+                                      challenge_id=challenge_id, phase_id=phase_id)
     form = forms.InviteExpertForm()
     if form.validate_on_submit():
         try:
@@ -109,7 +109,7 @@ def invite_expert(challenge_id: int, phase_id: int):
             db.rollback()
             add_errors(form, e.errors, ERROR_MESSAGES)
             phase = services.authorised_phase(db, current_user, Permission.ASSESSOR_APPOINT,
-                                        challenge_id=challenge_id, phase_id=phase_id)
+                                              challenge_id=challenge_id, phase_id=phase_id)
     return _assessors_page(phase, forms.AppointMemberForm(formdata=None), form, 400)
 
 

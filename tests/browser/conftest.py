@@ -173,26 +173,10 @@ def _add_drafts(session) -> None:
 
 
 def small_pdf(text: str) -> bytes:
-    """A one-page PDF with ``text`` (plain ASCII, no brackets) on it, as a supplier uploads."""
-    stream = b"BT /F1 12 Tf 72 760 Td (" + text.encode("ascii") + b") Tj ET"
-    objects = [b"<< /Type /Catalog /Pages 2 0 R >>",
-               b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
-               b"/Resources << /Font << /F1 5 0 R >> >> >>",
-               b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream
-               + b"\nendstream",
-               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
-    xref = len(out)
-    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
-    out += b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets)
-    out += (f"trailer << /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n"
-            ).encode()
-    return bytes(out)
+    """A one-page PDF with ``text`` on it, as a supplier uploads (the demo's own)."""
+    from procure.demo_challenges import one_page_pdf
+
+    return one_page_pdf(text)
 
 
 def _add_proposals(session) -> None:
