@@ -17,6 +17,13 @@ from procure.assessment.models import (  # noqa: F401
     Moderation,
 )
 from procure.audit.models import AuditChainHead, AuditEvent  # noqa: F401
+from procure.bakeoff.models import (  # noqa: F401
+    AdoptionCheckIn,
+    AwardContract,
+    BakeOffEntrant,
+    EvidenceFile,
+    MeasurementReport,
+)
 from procure.challenges.models import (  # noqa: F401
     Amendment,
     Challenge,

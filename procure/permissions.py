@@ -50,6 +50,12 @@ class Permission(StrEnum):
     DECISION_APPROVE = "decision:approve"
     DECISION_RELEASE = "decision:release"
     FEEDBACK_READ = "feedback:read"
+    BAKE_OFF_INVITE = "bakeoff:invite"
+    BAKE_OFF_REPORT = "bakeoff:report"
+    BAKE_OFF_VERIFY = "bakeoff:verify"
+    BAKE_OFF_RESULTS = "bakeoff:results"
+    AWARD_CONTRACT = "award:contract"
+    CHECK_IN_RECORD = "checkin:record"
 
 
 def _signed_in(user: Any) -> bool:
@@ -161,7 +167,7 @@ def _proposal_rule(user: Any, permission: Permission, obj: Any, now: datetime | 
             return (m is not None and m.role == "editor" and m.organisation is not None
                     and m.organisation.kind == "supplier"
                     and obj.challenge.status in ("open", "in_progress")
-                    and not obj.is_invitation_only)
+                    and (not obj.is_invitation_only or _invited_entrant(user, obj) is not None))
         case Permission.PROPOSAL_EDIT:
             return sealing.is_supplier_member(user, obj) and _membership(user).role == "editor"
         case Permission.PROPOSAL_READ:
@@ -170,6 +176,62 @@ def _proposal_rule(user: Any, permission: Permission, obj: Any, now: datetime | 
             return sealing.can_read_proposal(user, obj, now)
         case Permission.PROPOSAL_COUNT:
             return sealing.authority_reader(user, obj)
+    return False
+
+
+def _invited_entrant(user: Any, phase: Any) -> Any:
+    """The user's organisation's place in an invitation-only phase, once invited."""
+    m = _membership(user)
+    if m is None:
+        return None
+    return next((e for e in getattr(phase, "entrants", ())
+                 if e.organisation_id == m.organisation_id and e.invited_at is not None), None)
+
+
+def _contracts_complete(decision: Any) -> bool:
+    """An award is approved and released with a contract for every supplier selected."""
+    if decision.kind != "award":
+        return True
+    contracted = {c.proposal_id for c in getattr(decision, "contracts", ())}
+    return all(i in contracted for i in decision.selected_ids)
+
+
+def _bake_off_rule(user: Any, permission: Permission, obj: Any, now: datetime | None) -> bool:
+    """The bake-off and the award. ``obj`` is a phase (inviting, verifying, the results), an
+    entrant (reporting), a decision (award contracts) or an adoption check-in."""
+    from procure.submissions import sealing
+
+    if obj is None:
+        return False
+    match permission:
+        case Permission.BAKE_OFF_INVITE:
+            phases = obj.challenge.phases
+            before = next((p for p in phases if p.position == obj.position - 1), None)
+            return (_lead(user, obj.challenge, role="editor")
+                    and obj.challenge.status == "in_progress" and obj.is_invitation_only
+                    and obj.status == "planned" and before is not None
+                    and before.status == "decided" and bool(getattr(obj, "entrants", ())))
+        case Permission.BAKE_OFF_REPORT:
+            m = _membership(user)
+            return (m is not None and m.role == "editor"
+                    and m.organisation_id == obj.organisation_id
+                    and obj.invited_at is not None and obj.phase.status == "open"
+                    and obj.phase.challenge.status == "in_progress")
+        case Permission.BAKE_OFF_VERIFY:
+            return (_lead(user, obj.challenge, role="editor") and obj.kind == "bake_off"
+                    and obj.status == "closed" and obj.challenge.status == "in_progress"
+                    and getattr(obj, "decision", None) is None)
+        case Permission.BAKE_OFF_RESULTS:
+            if now is None:
+                raise TypeError("reading bake-off results depends on the time: pass now")
+            return (obj.kind == "bake_off" and sealing.authority_reader(user, obj.challenge)
+                    and sealing.phase_unsealed(obj.status, obj.closes_at, obj.closed_at, now))
+        case Permission.AWARD_CONTRACT:
+            return (_lead(user, obj.phase.challenge, role="editor") and obj.kind == "award"
+                    and obj.status == "awaiting_approval" and bool(obj.selected_ids))
+        case Permission.CHECK_IN_RECORD:
+            return _lead(user, obj.challenge, role="editor") and obj.challenge.status in (
+                "concluded", "published")
     return False
 
 
@@ -211,11 +273,13 @@ def _assessment_rule(user: Any, permission: Permission, obj: Any, now: datetime 
             challenge = obj.phase.challenge
             partner = _accepted_partner_editor(user, challenge)
             return (partner is not None and obj.status == "awaiting_approval"
+                    and _contracts_complete(obj)
                     and all(a.organisation_id != partner.organisation_id for a in obj.approvals))
         case Permission.DECISION_RELEASE:
             challenge = obj.phase.challenge
             approved = {a.organisation_id for a in obj.approvals}
             return (_lead(user, challenge, role="editor") and obj.status == "awaiting_approval"
+                    and _contracts_complete(obj)
                     and all(f.organisation_id in approved for f in challenge.funders
                             if f.role == "partner" and f.status == "accepted"))
         case Permission.FEEDBACK_READ:
@@ -288,6 +352,8 @@ def can(user: Any, permission: Permission, obj: Any = None, *, now: datetime | N
         case _ if permission.value.startswith(("assessor:", "assessment:", "decision:",
                                                "feedback:")):
             return _assessment_rule(user, permission, obj, now)
+        case _ if permission.value.startswith(("bakeoff:", "award:", "checkin:")):
+            return _bake_off_rule(user, permission, obj, now)
     return False
 
 

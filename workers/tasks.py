@@ -72,3 +72,13 @@ def remind_unsubmitted() -> int:
     from procure.submissions.services import remind_unsubmitted as remind
 
     return remind(get_session(), now=utcnow())
+
+
+@celery.task(name="procure.bakeoff.check_ins")
+@_in_app
+def ask_for_check_ins() -> int:
+    """Ask lead authorities for the adoption check-ins that have fallen due (once each)."""
+    from procure.bakeoff.services import ask_for_check_ins as ask
+    from procure.db import get_session, utcnow
+
+    return ask(get_session(), now=utcnow())

@@ -36,6 +36,10 @@ ERROR_MESSAGES = {
     "selected_ineligible": _l("A proposal that failed a gate cannot be selected"),
     "reason_missing": _l(
         "Explain why your selection is different from the one the ranking gives"),
+    "award_reason_missing": _l("Explain why you are making this award"),
+    "no_award_reason_missing": _l("Explain why you are making no award"),
+    "verification_outstanding": _l(
+        "Every reported measurement must be verified before the award can be recorded"),
 }
 
 # The same for one criterion's mark on the scoring page, naming the criterion.

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
 
 MAX_SCORE = 4
@@ -62,6 +62,9 @@ class Result:
     eligible: bool
     rank: int | None = None        # None when ineligible
     tied: bool = False             # shares its rank with another proposal
+    # A bake-off ranks by its final score (the total); these are what it combines.
+    assessed: Decimal | None = None
+    outcome: Decimal | None = None
 
 
 def spread(scores: Iterable[int]) -> int:
@@ -142,10 +145,8 @@ def rank(results: Iterable[Result]) -> list[Result]:
         position += 1
         if r.total != previous:
             current_rank, previous = position, r.total
-        ranked.append(Result(r.proposal_id, r.finals, r.gates, r.total, True, current_rank,
-                             counts[r.total] > 1))
-    return ranked + [Result(r.proposal_id, r.finals, r.gates, r.total, False, None, False)
-                     for r in ineligible]
+        ranked.append(replace(r, eligible=True, rank=current_rank, tied=counts[r.total] > 1))
+    return ranked + [replace(r, eligible=False, rank=None, tied=False) for r in ineligible]
 
 
 @dataclass(frozen=True)

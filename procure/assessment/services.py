@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -35,9 +35,10 @@ from procure.assessment.models import (
     Moderation,
 )
 from procure.audit import services as audit
+from procure.bakeoff import models as _bakeoff_models  # noqa: F401 - decision.contracts
 from procure.challenges import recipients
 from procure.challenges.lifecycle import PhaseAction, next_phase_status
-from procure.challenges.models import Challenge, ChallengeFunder, Phase, PhaseCriterion
+from procure.challenges.models import Challenge, ChallengeFunder, Phase, PhaseCriterion, PhaseKind
 from procure.errors import InvalidTransition, NotFound, NotPermitted, RuleViolation
 from procure.notifications.services import external_url, queue_email
 from procure.permissions import Permission, can
@@ -734,6 +735,9 @@ def ranking(session: Session, phase: Phase) -> Ranking:
     flags = {i: scoring.flags(criteria, by_proposal[i]) for i in ids
              if cover[i].complete}
     results = [scoring.score_proposal(i, criteria, by_proposal[i], agreed.get(i, ())) for i in ids]
+    waiting = False
+    if phase.kind == PhaseKind.BAKE_OFF:
+        results, waiting = _with_outcomes(session, phase, proposals, results)
     ranked = scoring.rank(results)
     places = phase.contracts or 0
     return Ranking(proposals=proposals, ranked=ranked, coverage=cover, flags=flags,
@@ -741,7 +745,25 @@ def ranking(session: Session, phase: Phase) -> Ranking:
                    selection=scoring.default_selection(ranked, places, phase.threshold_percent),
                    statistics=scoring.statistics(criteria, ranked, phase.threshold_percent),
                    blockers=rules.decision_blockers(cover, flags, moderated)
+                   + (["verification_outstanding"] if waiting else [])
                    + ([] if ids else ["no_proposals"]))
+
+
+def _with_outcomes(session: Session, phase: Phase, proposals: dict[int, Proposal],
+                   results: list[scoring.Result]) -> tuple[list[scoring.Result], bool]:
+    """A bake-off ranks by its final score: the assessed total combined with the entrant's
+    verified outcomes, by the phase's outcome share (SPEC §3.5)."""
+    from procure.bakeoff import outcomes
+    from procure.bakeoff.services import outcome_scores
+
+    scores, waiting = outcome_scores(session, phase)
+    combined = []
+    for r in results:
+        outcome = scores.get(proposals[r.proposal_id].organisation_id, Decimal("0.00"))
+        combined.append(replace(r, assessed=r.total, outcome=outcome,
+                                total=outcomes.final_score(r.total, outcome,
+                                                           phase.outcome_share_percent)))
+    return combined, waiting
 
 
 def board(session: Session, phase: Phase, now: datetime) -> Ranking:
@@ -778,7 +800,9 @@ def _freeze(board: Ranking) -> tuple[list[dict], dict]:
                 "organisation": board.proposals[r.proposal_id].organisation.name,
                 "total": str(r.total), "eligible": r.eligible, "rank": r.rank, "tied": r.tied,
                 "finals": {str(k): str(v) for k, v in r.finals.items()},
-                "gates": {str(k): v for k, v in r.gates.items()}} for r in board.ranked]
+                "gates": {str(k): v for k, v in r.gates.items()},
+                **({"assessed": str(r.assessed), "outcome": str(r.outcome)}
+                   if r.assessed is not None else {})} for r in board.ranked]
     s = board.statistics
     statistics = {
         "received": s.received, "eligible": s.eligible, "above_threshold": s.above_threshold,
@@ -803,6 +827,7 @@ def record_decision(session: Session, *, actor: Any, challenge_id: int, phase_id
     if board.blockers:
         raise RuleViolation({"decision": board.blockers[0]})
     reason = _text(reason)
+    kind = _decision_kind(phase)
     eligible = {r.proposal_id for r in board.ranked if r.eligible}
     chosen = sorted(set(selected_ids))
     errors: dict[str, str] = {}
@@ -812,12 +837,14 @@ def record_decision(session: Session, *, actor: Any, challenge_id: int, phase_id
         errors["selected"] = "selected_ineligible"
     elif scoring.departure_problem(chosen, board.selection, reason):
         errors["reason"] = "reason_missing"
+    elif kind == "award" and not reason:
+        # An award is explained, and so is deciding to award nothing.
+        errors["reason"] = "award_reason_missing" if chosen else "no_award_reason_missing"
     if len(reason) > rules.REASON_MAX:
         errors["reason"] = "text_too_long"
     if errors:
         raise RuleViolation(errors)
     results, statistics = _freeze(board)
-    kind = _decision_kind(phase)
     with session.no_autoflush:
         decision = phase.decision
         if decision is None:
@@ -830,13 +857,20 @@ def record_decision(session: Session, *, actor: Any, challenge_id: int, phase_id
         decision.results, decision.statistics = results, statistics
         decision.recorded_by_id, decision.recorded_at = actor.id, now
         decision.approvals.clear()
+        # The contracts of suppliers no longer selected go; the others stay to be confirmed.
+        for contract in [c for c in decision.contracts if c.proposal_id not in chosen]:
+            decision.contracts.remove(contract)
     session.flush()
     _audit(session, "phase", phase.id, "decision.recorded", actor, now, decision=decision.id,
            kind=decision.kind, selected=chosen, default=decision.default_ids,
            departs=decision.departs)
     challenge = phase.challenge
+    from procure.bakeoff.services import contracts_complete
+
+    # An award goes to the partners once each selected supplier's contract is recorded.
+    ready = contracts_complete(decision)
     for funder in challenge.funders:
-        if funder.role == "partner" and funder.status == "accepted":
+        if ready and funder.role == "partner" and funder.status == "accepted":
             _tell_editors(session, funder.organisation_id, challenge,
                           key=f"decision_approval:{decision.id}:{now.isoformat()}",
                           template="decision_approval_needed", now=now,
@@ -887,6 +921,12 @@ def release_decision(session: Session, *, actor: Any, challenge_id: int, phase_i
     decision.released_by_id, decision.released_at = actor.id, now
     _audit(session, "phase", phase.id, "decision.released", actor, now, decision=decision.id,
            selected=decision.selected_ids)
+    from procure.bakeoff import services as bakeoff
+
+    if decision.kind == "award":
+        bakeoff.on_award_released(session, phase=phase, decision=decision, actor=actor, now=now)
+    else:
+        bakeoff.on_shortlist_released(session, phase=phase, decision=decision, now=now)
     challenge = phase.challenge
     selected = set(decision.selected_ids)
     for result in decision.results:

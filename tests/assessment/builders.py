@@ -93,3 +93,23 @@ def assess(db, world: World, person, proposal, scores: list[int], *, gate: bool 
                          now=now)
     return services.save_marks(db, actor=person, proposal_id=proposal.id,
                                marks=marks(db, world, scores, gate=gate), submit=submit, now=now)
+
+
+def award(db, world: World, selected: list[int], *, reason: str = "The best value for the council",
+          now: datetime | None = None):
+    """Record an award decision with its rationale, and a contract for each supplier selected
+    (partners approve an award once its contracts are recorded)."""
+    from datetime import date
+
+    from procure.bakeoff import services as bakeoff
+
+    at = now or world.after
+    decision = services.record_decision(db, actor=world.lead, challenge_id=world.challenge.id,
+                                        phase_id=world.phase.id, selected_ids=selected,
+                                        reason=reason, now=at)
+    for proposal_id in selected:
+        bakeoff.record_contract(db, actor=world.lead, challenge_id=world.challenge.id,
+                                phase_id=world.phase.id, proposal_id=proposal_id,
+                                value_pence=2_000_000, starts_on=date(2027, 1, 4),
+                                ends_on=date(2027, 6, 30), now=at)
+    return decision

@@ -30,10 +30,7 @@ def test_a_phase_is_assessed_moderated_decided_and_released(ctx, db, now):
     assert board.blockers == []
     totals = {r.proposal_id: str(r.total) for r in board.ranked}
     assert totals == {a.id: "82.50", b.id: "70.00", c.id: "25.00"}
-    decision = services.record_decision(db, actor=world.lead, challenge_id=world.challenge.id,
-                                        phase_id=world.phase.id,
-                                        selected_ids=board.selection.default, reason="",
-                                        now=world.after)
+    decision = ab.award(db, world, board.selection.default)
     services.approve_decision(db, actor=world.partner, challenge_id=world.challenge.id,
                               phase_id=world.phase.id, now=world.after)
     services.release_decision(db, actor=world.lead, challenge_id=world.challenge.id,

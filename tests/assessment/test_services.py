@@ -390,9 +390,7 @@ def test_the_default_selection_needs_no_reason_and_a_departure_does(world, db):
                                  now=world.after, **_ids(world))
     assert refused.value.errors == {"reason": "reason_missing"}
     assert _count(db, Decision) == 0
-    decision = services.record_decision(db, actor=world.lead, selected_ids=[a.id, c.id],
-                                        reason="C's approach is untested elsewhere",
-                                        now=world.after, **_ids(world))
+    decision = ab.award(db, world, [a.id, c.id], reason="C's approach is untested elsewhere")
     assert decision.departs and decision.kind == "award"
     assert [r["proposal_id"] for r in decision.results] == [a.id, b.id, c.id]
     assert decision.statistics["received"] == 3 and decision.statistics["above_threshold"] == 2
@@ -416,8 +414,7 @@ def test_a_proposal_that_failed_a_gate_cannot_be_selected(world, db):
 
 def test_release_needs_every_partner_and_tells_every_supplier(world, db):
     board = _ready(db, world)
-    services.record_decision(db, actor=world.lead, selected_ids=board.selection.default,
-                             reason="", now=world.after, **_ids(world))
+    ab.award(db, world, board.selection.default)
     with pytest.raises(NotPermitted):
         services.release_decision(db, actor=world.lead, now=world.after, **_ids(world))
     with pytest.raises(NotPermitted):  # the lead cannot approve on the partner's behalf
@@ -438,8 +435,7 @@ def test_release_needs_every_partner_and_tells_every_supplier(world, db):
 def test_changing_the_decision_asks_the_partners_again(world, db):
     board = _ready(db, world)
     a, b, _c = world.proposals
-    services.record_decision(db, actor=world.lead, selected_ids=board.selection.default,
-                             reason="", now=world.after, **_ids(world))
+    ab.award(db, world, board.selection.default)
     services.approve_decision(db, actor=world.partner, now=world.after, **_ids(world))
     services.record_decision(db, actor=world.lead, selected_ids=[a.id], reason="Budget cut",
                              now=world.after + DAY, **_ids(world))
@@ -455,8 +451,7 @@ def test_a_supplier_reads_its_own_feedback_without_assessors_names(world, db):
                       phase_criterion_id=scored[0].id, score="3.5", passed=None,
                       rationale="Agreed after discussion", now=world.after)
     board = services.ranking(db, world.phase)
-    services.record_decision(db, actor=world.lead, selected_ids=board.selection.default,
-                             reason="", now=world.after, **_ids(world))
+    ab.award(db, world, board.selection.default)
     services.approve_decision(db, actor=world.partner, now=world.after, **_ids(world))
     services.release_decision(db, actor=world.lead, now=world.after, **_ids(world))
     c = world.proposals[2]

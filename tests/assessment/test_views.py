@@ -145,6 +145,15 @@ def test_the_decision_page_asks_for_a_reason_for_a_departure(client, db, world, 
     assert response.status_code == 400
     assert "Explain why your selection is different" in response.get_data(as_text=True)
     response = post_form(client, path, {"selected": [str(a.id)], "reason": ""})
+    assert response.status_code == 400
+    assert "Explain why you are making this award" in response.get_data(as_text=True)
+    response = post_form(client, path, {"selected": [str(a.id)], "reason": "Best value"})
+    assert response.status_code == 302
+    contract = f"{path}/contracts/{a.id}"
+    response = post_form(client, contract, {"value": "20,000", "starts_on-day": "4",
+                                            "starts_on-month": "1", "starts_on-year": "2027",
+                                            "ends_on-day": "30", "ends_on-month": "6",
+                                            "ends_on-year": "2027"}, token_from=path)
     assert response.status_code == 302
     page = client.get(path).get_data(as_text=True)
     assert "waiting for approval" in page

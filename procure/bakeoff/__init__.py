@@ -1,0 +1,2 @@
+"""The bake-off: entrants and their contracts, measured outcomes and their verification,
+final scores, award contracts and adoption check-ins."""
