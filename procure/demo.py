@@ -25,6 +25,7 @@ ORGANISATIONS = [
     ("Example Town Council", "authority", False),
     ("Bright Ideas Ltd", "supplier", True),
     ("Greenfield Data Co-operative", "supplier", True),
+    ("Steady Steps Ltd", "supplier", True),
 ]
 
 USERS = [
@@ -44,6 +45,8 @@ USERS = [
      "supplier editor, Greenfield Data Co-operative"),
     ("assessor@expert.example", "Dr Sian Morgan", None, None, "en", False,
      "independent expert, assessor of the damp challenge (no organisation)"),
+    ("supplier@steadysteps.example", "Steffan Steady", 5, "editor", "en", False,
+     "supplier editor, Steady Steps Ltd (not shortlisted on the concluded falls challenge)"),
 ]
 
 SIGN_INS = {

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
+from dateutil.relativedelta import relativedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from procure.accounts.models import Organisation, User
 from procure.assessment import services as assessment
+from procure.bakeoff import services as bakeoff
+from procure.bakeoff.models import AdoptionCheckIn
 from procure.challenges import clarifications, following, funding, services
 from procure.challenges.models import Challenge
 from procure.submissions import lifecycle as proposal_lifecycle
@@ -204,6 +209,17 @@ def load_demo_challenges(session: Session, *, now: datetime) -> list[str]:
     if damp is not None:
         _damp_assessment(session, damp, eleri=eleri, now=now)
 
+    if FALLS not in existing:
+        _falls_challenge(session, eleri=eleri, hana=hana, now=now)
+        made.append(FALLS)
+    falls = session.execute(select(Challenge).where(Challenge.title == FALLS)).scalar_one_or_none()
+    if falls is not None and falls.status == "concluded" and session.execute(
+            select(AdoptionCheckIn.id).where(AdoptionCheckIn.challenge_id == falls.id)).first() \
+            is None:
+        # Its award was released 7 months ago: the 6-month adoption check-in is due, and the
+        # lead's editors are asked for it (as the scheduled job would).
+        bakeoff.ask_for_check_ins(session, now=now)
+
     bins = session.execute(select(Challenge).where(
         Challenge.title == "Fewer missed bin collections on rural lanes")).scalar_one_or_none()
     if bins is not None and bins.phases:
@@ -365,6 +381,395 @@ def _damp_assessment(session: Session, challenge: Challenge, *, eleri: User,
     if greenfield is not None:
         assessment.declare(session, actor=vijay, proposal_id=greenfield.id, conflicted=False,
                            reason="", now=later)
+
+
+# --- A concluded challenge: a feasibility phase, then a bake-off, an award and its check-in ------
+
+FALLS = "Fewer falls at home for older people"
+
+FALLS_PROBLEM = """Every month about a hundred older people in the county fall at home badly enough
+to need an ambulance. Many had fallen before, and many lay on the floor for hours before anyone
+knew.
+
+The council's telecare service and the health board's falls clinics each see part of the
+picture. We want to learn:
+
+- how to find, earlier, the people most likely to fall;
+- how to get help to someone who has fallen within minutes, not hours;
+- what people will actually keep using, in Welsh or English, at home.
+
+Whatever is tried must respect people's choices and work with the telecare alarm service we
+already run."""
+
+# What each supplier sent to the feasibility phase: (price in pence, summary, team, timeline,
+# answer to every criterion).
+FALLS_PROPOSALS = {
+    "supplier@bright.example": (
+        3_600_000,
+        "Fall detectors, worn or fixed to the wall, that call the telecare team within two "
+        "minutes of a fall, with a home hazard check when they are fitted.",
+        "An engineer, a telecare installer and an occupational therapist who speaks Welsh.",
+        "Month 1: fit 60 homes. Months 2-3: measure falls and response times. Month 3: report.",
+        "Detectors send an alert to the existing telecare platform; installers check each home "
+        "for trip hazards when they fit them."),
+    "supplier@greenfield.example": (
+        3_200_000,
+        "Find the people most likely to fall from telecare, social care and falls-clinic "
+        "records (with their consent) and offer them an occupational therapist's visit first.",
+        "Two data scientists, an information governance lead and an occupational therapist.",
+        "Month 1: data sharing agreement. Month 2: risk model. Month 3: visits to test it.",
+        "We rank people by their risk of falling using records the council and the health "
+        "board already hold, and test the ranking with home visits."),
+    "supplier@steadysteps.example": (
+        2_400_000,
+        "A strength-and-balance exercise programme by video, in Welsh and English, with a "
+        "weekly phone call to keep people going.",
+        "A physiotherapist, two exercise instructors and a video producer.",
+        "Month 1: film the programme. Months 2-3: 50 people follow it. Month 3: report.",
+        "People follow short exercise videos at home and an instructor phones them each week."),
+}
+
+# How the two assessors marked the feasibility proposals: supplier -> criterion code ->
+# ((score by Vijay Viewer, score by the expert), justification, or one for each). They are 2
+# apart on Greenfield's "A healthier Wales", which the lead's editor moderates to 3.
+FALLS_FEASIBILITY_MARKS = {
+    "supplier@bright.example": {
+        "healthier": ((3, 3), "Faster help after a fall is shown to reduce harm; fewer falls "
+                              "is hoped for rather than shown."),
+        "prevention": ((2, 2), "Mostly responds to falls; the hazard check is the only "
+                               "preventive part."),
+        "userCentredDesign": ((3, 3), "Offers a choice of worn or fixed detector, tested with "
+                                      "residents of a sheltered housing scheme."),
+        "technicalFeasibility": ((4, 3), "Proven detectors that already work with our telecare "
+                                         "platform."),
+        "valueForMoney": ((3, 3), "A fair price for 60 homes; the cost at scale is shown."),
+        "eligibility": (True, "Meets every eligibility condition."),
+        "dataProtectionSecurity": (True, "Alerts carry no health data; data stays in the UK."),
+    },
+    "supplier@greenfield.example": {
+        "healthier": ((4, 2), ("Targets the people most likely to fall, where a visit does the "
+                               "most good.",
+                               "A risk score alone prevents nothing; the benefit depends on "
+                               "the visits, which are only outlined.")),
+        "prevention": ((4, 3), "Finds people before their first serious fall: prevention at "
+                               "its heart."),
+        "userCentredDesign": ((2, 3), "Consent is well thought through, but residents were not "
+                                      "involved in the design yet."),
+        "technicalFeasibility": ((3, 3), "The data exist; the data sharing agreement is the main "
+                                         "risk, and it is planned for."),
+        "valueForMoney": ((3, 4), "Uses records we already hold; little new equipment."),
+        "eligibility": (True, "Eligible."),
+        "dataProtectionSecurity": (True, "A thorough data protection impact assessment is "
+                                         "included."),
+    },
+    "supplier@steadysteps.example": {
+        "healthier": ((2, 2), "Exercise reduces falls, but only for the people who keep it up."),
+        "prevention": ((3, 2), "Preventive, though it reaches only people already motivated."),
+        "userCentredDesign": ((2, 1), "Videos suit few of the people most at risk; no plan for "
+                                      "people without a smart television or tablet."),
+        "technicalFeasibility": ((2, 2), "Simple to deliver; the weekly calls are not costed."),
+        "valueForMoney": ((2, 3), "Cheap, but the benefit for the price is uncertain."),
+        "eligibility": (True, "Eligible."),
+        "dataProtectionSecurity": (True, "Collects little personal data."),
+    },
+}
+
+# What the two entrants sent as their demonstration proposals in the bake-off.
+FALLS_DEMONSTRATIONS = {
+    "supplier@bright.example": (
+        6_000_000,
+        "410 people in three towns with fall detectors linked to the telecare team, and a "
+        "hazard check in every home.",
+        "An engineer, three installers and an occupational therapist who speaks Welsh.",
+        "Weeks 1-4: fit 410 homes. Weeks 5-16: measure. Week 17: report.",
+        "The detectors alerted the telecare team after each fall; see our measured results."),
+    "supplier@greenfield.example": (
+        6_000_000,
+        "390 people found by the risk model, each visited by an occupational therapist who "
+        "agreed a plan with them and their family.",
+        "Two data scientists, four occupational therapists and an information governance lead.",
+        "Weeks 1-3: rank and contact people. Weeks 4-16: visits and follow-up. Week 17: report.",
+        "The risk model chose whom to visit first; see our measured results."),
+}
+
+# How the two assessors marked the demonstrations: as above, no criterion flagged.
+FALLS_DEMONSTRATION_MARKS = {
+    "supplier@bright.example": {
+        "healthier": ((3, 3), "Help arrived within minutes after most falls; fewer falls than "
+                              "before, but not as many fewer as hoped."),
+        "userCentredDesign": ((3, 3), "Most people kept their detector on; some found the "
+                                      "wrist-worn one uncomfortable at night."),
+        "scalabilityReuse": ((3, 2), "Works with our telecare platform; fitting every home "
+                                     "county-wide would take a year."),
+        "valueForMoney": ((3, 3), "Devices are cheap; installation is most of the cost."),
+        "eligibility": (True, "Still eligible."),
+        "dataProtectionSecurity": (True, "No concerns found in the demonstration."),
+    },
+    "supplier@greenfield.example": {
+        "healthier": ((3, 4), "Visits led to real changes at home, and fewer falls among the "
+                              "people visited."),
+        "userCentredDesign": ((3, 3), "People and families agreed their own plans, and most "
+                                      "stayed with them."),
+        "scalabilityReuse": ((4, 3), "The model runs on records every Welsh council and health "
+                                     "board hold; easy to reuse."),
+        "valueForMoney": ((3, 3), "Visits are costly, but aimed where they do the most good."),
+        "eligibility": (True, "Still eligible."),
+        "dataProtectionSecurity": (True, "The data sharing agreement worked as planned."),
+    },
+}
+
+# The entrants' measured results: supplier -> measure name -> (value, evidence). The editors
+# accept each one but Bright's take-up, which they correct (FALLS_CORRECTION).
+FALLS_REPORTS = {
+    "supplier@bright.example": {
+        "Falls needing an ambulance": (
+            "8.5", "Over the four months, 14 falls among the 410 people taking part needed an "
+                   "ambulance: 8.5 per 1,000 people a month (14 / 410 / 4 x 1,000). Source: "
+                   "the ambulance service's call-out records for the trial addresses."),
+        "People still taking part after three months": (
+            "77.8", "319 of the 410 people who started still had their detector at three "
+                    "months (77.8%), from our installation records."),
+    },
+    "supplier@greenfield.example": {
+        "Falls needing an ambulance": (
+            "9.6", "15 falls among the 390 people visited needed an ambulance over the four "
+                   "months: 9.6 per 1,000 people a month. Source: the ambulance service's "
+                   "call-out records, matched by the health board."),
+        "People still taking part after three months": (
+            "84.9", "331 of the 390 people visited were still following their plan at the "
+                    "three-month call (84.9%), from the occupational therapists' notes."),
+    },
+}
+FALLS_CORRECTION = (
+    "supplier@bright.example", "People still taking part after three months", "71.2",
+    "The telecare logs show 27 of the 319 detectors sent no signal in the last four weeks: "
+    "those people had stopped using them. Counting them as no longer taking part, 292 of 410 "
+    "is 71.2%.")
+
+
+def _falls_submit(session: Session, user: User, phase: Any, text: tuple, when: datetime,
+                  folder: Path, filename: str) -> None:
+    """A supplier starts, fills in, attaches a file to and submits its proposal on ``when``."""
+    price, summary, team, timeline, answer = text
+    proposal = submissions.start_proposal(session, actor=user, phase_id=phase.id, now=when)
+    submissions.update_fields(session, actor=user, proposal_id=proposal.id, now=when,
+                              summary=summary, consent_publish_summary=True, team=team,
+                              price_pence=price, price_given=True, timeline=timeline,
+                              declarations={d: True for d in submissions.DECLARATIONS})
+    submissions.save_responses(session, actor=user, proposal_id=proposal.id, now=when,
+                               responses={pc.id: answer for pc in phase.criteria})
+    submissions.add_attachment(session, actor=user, proposal_id=proposal.id, filename=filename,
+                               data=one_page_pdf(summary), now=when, folder=folder)
+    submissions.submit_proposal(session, actor=user, proposal_id=proposal.id,
+                                clock=lambda: when + timedelta(hours=1))
+
+
+def _falls_assessors(session: Session, eleri: User, challenge_id: int, phase_id: int,
+                     when: datetime) -> tuple[User, User]:
+    """Vijay Viewer appointed and accepting, the independent expert invited and accepting."""
+    vijay, expert = _user(session, "viewer@council.example"), _user(session, EXPERT[1])
+    appointment = assessment.appoint_member(session, actor=eleri, challenge_id=challenge_id,
+                                            phase_id=phase_id, user_id=vijay.id, now=when)
+    assessment.respond_to_appointment(session, actor=vijay, appointment_id=appointment.id,
+                                      accept=True, now=when + timedelta(hours=2))
+    _appointment, token = assessment.invite_expert(session, actor=eleri, challenge_id=challenge_id,
+                                                   phase_id=phase_id, name=EXPERT[0],
+                                                   email=EXPERT[1], now=when)
+    assessment.accept_invitation(session, actor=expert, token=token,
+                                 now=when + timedelta(hours=4))
+    return vijay, expert
+
+
+def _falls_assess(session: Session, phase: Any, assessors: tuple[User, User],
+                  marks_by_supplier: dict, start: datetime) -> None:
+    """Both assessors declare no conflict and submit their marks, a day per proposal."""
+    criteria = {pc.criterion.code: pc for pc in phase.criteria}
+    emails = {_user(session, e).active_membership.organisation_id: e for e in marks_by_supplier}
+    for n, proposal in enumerate(assessment.counting_proposals(session, phase.id)):
+        email = emails[proposal.organisation_id]
+        when = start + n * DAY
+        for which, person in enumerate(assessors):
+            assessment.declare(session, actor=person, proposal_id=proposal.id, conflicted=False,
+                               reason="", now=when)
+            marks = {}
+            for code, (mark, why) in marks_by_supplier[email].items():
+                pc = criteria[code]
+                if pc.criterion.kind == "gate":
+                    marks[pc.id] = {"passed": mark, "justification": why}
+                else:
+                    marks[pc.id] = {"score": mark[which],
+                                    "justification": why if isinstance(why, str) else why[which]}
+            assessment.save_marks(session, actor=person, proposal_id=proposal.id, marks=marks,
+                                  submit=True, now=when + timedelta(hours=3 + which))
+
+
+def _falls_challenge(session: Session, *, eleri: User, hana: User, now: datetime) -> None:
+    """The whole story, about 14 months long, through the services with the clock walked
+    forward: three proposals assessed, moderated and two shortlisted; the bake-off's entrants
+    invited under contract, reporting both measures with evidence; every report verified (one
+    corrected); the demonstrations assessed; the award, its contract, the health board's
+    approval and the release, 215 days before ``now`` — so the 6-month check-in is due."""
+    from flask import current_app
+
+    folder = current_app.config["UPLOAD_DIR"]
+    start = (now - 418 * DAY).replace(hour=9, minute=0, second=0, microsecond=0)
+
+    def day(n: int, hour: int = 10) -> datetime:
+        return start + n * DAY + timedelta(hours=hour - 9)
+
+    def load(phase_id: int) -> Any:
+        return assessment.load_phase(session, challenge_id=c.id, phase_id=phase_id)
+
+    health = _org(session, "Bwrdd Iechyd Enghraifft / Example Health Board")
+    suppliers = {email: _user(session, email) for email in FALLS_PROPOSALS}
+
+    # Day 0: written, co-funded by the health board and published.
+    then = day(0)
+    c = services.create_challenge(session, actor=eleri, title=FALLS, now=then)
+    services.update_details(
+        session, actor=eleri, challenge_id=c.id, now=then,
+        summary="Find older people at risk of falling at home, and get help to them in minutes.",
+        problem_statement=FALLS_PROBLEM,
+        context="About 14,000 people over 75 live in the county; 3,200 have a telecare alarm.",
+        affected="Older people living at home, their families and carers; telecare and "
+                 "ambulance crews; the health board's falls clinics.",
+        outcomes_sought="Fewer falls needing an ambulance, and help that people keep using.")
+    services.update_welsh(session, actor=eleri, challenge_id=c.id, now=then,
+                          title_cy="Llai o bobl hŷn yn cwympo gartref",
+                          summary_cy="Canfod pobl hŷn sydd mewn perygl o gwympo gartref, a "
+                                     "chael help atyn nhw o fewn munudau.")
+    services.set_tags(session, actor=eleri, challenge_id=c.id,
+                      tags_text="health and care, older people, telecare", now=then)
+    feasibility = _phase(session, eleri, c, then, kind="feasibility", opens=1 * DAY,
+                         closes=42 * DAY, contracts=2, max_value_pence=4_000_000, months=3,
+                         weights={"healthier": 30, "prevention": 20, "userCentredDesign": 20,
+                                  "technicalFeasibility": 15, "valueForMoney": 15,
+                                  "eligibility": None, "dataProtectionSecurity": None})
+    bake_off = _phase(session, eleri, c, then, kind="bake_off", opens=70 * DAY, closes=190 * DAY,
+                      contracts=1, max_value_pence=6_000_000, months=4,
+                      weights={"healthier": 35, "userCentredDesign": 25, "scalabilityReuse": 20,
+                               "valueForMoney": 20, "eligibility": None,
+                               "dataProtectionSecurity": None})
+    ids = _criteria(session)
+    services.save_measure(session, actor=eleri, challenge_id=c.id, phase_id=bake_off,
+                          measure_id=None, name="Falls needing an ambulance",
+                          unit="per 1,000 people a month", direction="lower",
+                          baseline=Decimal("12"), target=Decimal("6"),
+                          criterion_id=ids["healthier"], weight=60, now=then)
+    services.save_measure(session, actor=eleri, challenge_id=c.id, phase_id=bake_off,
+                          measure_id=None, name="People still taking part after three months",
+                          unit="% of people who started", direction="higher",
+                          baseline=Decimal("40"), target=Decimal("80"),
+                          criterion_id=ids["userCentredDesign"], weight=40, now=then)
+    services.set_clarification_deadline(session, actor=eleri, challenge_id=c.id,
+                                        deadline=then + 21 * DAY, now=then)
+    funding.set_lead_pledge(session, actor=eleri, challenge_id=c.id, pledge_pence=30_000_000,
+                            now=then)
+    funding.invite_partner(session, actor=eleri, challenge_id=c.id, organisation_id=health.id,
+                           message="Falls are a third of our emergency admissions of older "
+                                   "people.", now=then)
+    funding.respond_to_invitation(session, actor=hana, challenge_id=c.id, accept=True,
+                                  pledge_pence=15_000_000, now=then + timedelta(hours=5))
+    services.publish_challenge(session, actor=eleri, challenge_id=c.id, now=day(1))
+
+    # Days 8-16: three suppliers send proposals; day 42 the deadline passes.
+    for n, (email, text) in enumerate(FALLS_PROPOSALS.items()):
+        _falls_submit(session, suppliers[email], load(feasibility), text, day(8 + 4 * n),
+                      folder, "feasibility-proposal.pdf")
+    services.advance_phases(session, now=day(42, hour=12))
+
+    # Days 43-52: two assessors, a day per proposal; the flagged criterion moderated.
+    assessors = _falls_assessors(session, eleri, c.id, feasibility, day(43))
+    phase = load(feasibility)
+    _falls_assess(session, phase, assessors, FALLS_FEASIBILITY_MARKS, day(45))
+    board = assessment.ranking(session, phase)
+    for proposal_id, flagged in board.flags.items():
+        for pc_id in flagged:
+            assessment.moderate(session, actor=eleri, proposal_id=proposal_id,
+                                phase_criterion_id=pc_id, score="3", passed=None,
+                                rationale="Agreed at the moderation meeting: targeting the "
+                                          "people most at risk is promising, but the benefit "
+                                          "depends on visits still to be designed.",
+                                now=day(52))
+
+    # Days 53-56: the shortlist of two, approved by the health board and released.
+    board = assessment.ranking(session, phase)
+    assessment.record_decision(session, actor=eleri, challenge_id=c.id, phase_id=feasibility,
+                               selected_ids=board.selection.default, reason="", now=day(53))
+    assessment.approve_decision(session, actor=hana, challenge_id=c.id, phase_id=feasibility,
+                                now=day(55))
+    assessment.release_decision(session, actor=eleri, challenge_id=c.id, phase_id=feasibility,
+                                now=day(56))
+
+    # Day 60: the two entrants invited under contract; the bake-off open until day 190.
+    phase = bakeoff.entrants(session, actor=eleri, challenge_id=c.id, phase_id=bake_off)
+    starts, ends = day(61).date(), day(190).date()
+    bakeoff.invite_entrants(
+        session, actor=eleri, challenge_id=c.id, phase_id=bake_off,
+        contracts={e.id: (6_000_000, starts, ends) for e in phase.entrants},
+        closes_at=day(190, hour=12), now=day(60))
+    entrants = {e.organisation_id: e.id for e in phase.entrants}
+    measures = {m.name: m.id for m in phase.measures}
+
+    # Days 176-183: each entrant reports both measures with evidence (and a file of ambulance
+    # call-outs for the falls), then submits its demonstration proposal; day 190 it closes.
+    for n, email in enumerate(FALLS_DEMONSTRATIONS):
+        user = suppliers[email]
+        entrant_id = entrants[user.active_membership.organisation_id]
+        for name, (value, evidence) in FALLS_REPORTS[email].items():
+            when = day(176 + n, hour=11 + 2 * list(FALLS_REPORTS[email]).index(name))
+            bakeoff.report_measurement(session, actor=user, entrant_id=entrant_id,
+                                       measure_id=measures[name], value_text=value,
+                                       evidence=evidence, now=when)
+            if name == "Falls needing an ambulance":
+                bakeoff.add_evidence(session, actor=user, entrant_id=entrant_id,
+                                     measure_id=measures[name],
+                                     filename="ambulance-call-outs.pdf",
+                                     data=one_page_pdf(evidence), now=when, folder=folder)
+        _falls_submit(session, user, load(bake_off), FALLS_DEMONSTRATIONS[email],
+                      day(182 + n), folder, "demonstration-report.pdf")
+    services.advance_phases(session, now=day(190, hour=13))
+
+    # Days 191-196: the editors verify every report (correcting one); two assessors.
+    phase = bakeoff.entrants(session, actor=eleri, challenge_id=c.id, phase_id=bake_off)
+    who, corrected_measure, corrected_value, reason = FALLS_CORRECTION
+    corrected_org = suppliers[who].active_membership.organisation_id
+    for entrant in phase.entrants:
+        for report in entrant.reports:
+            correct = (entrant.organisation_id == corrected_org
+                       and report.measure_id == measures[corrected_measure])
+            bakeoff.verify_measurement(
+                session, actor=eleri, challenge_id=c.id, phase_id=bake_off,
+                report_id=report.id, outcome="correct" if correct else "accept",
+                value_text=corrected_value if correct else None,
+                reason=reason if correct else "", now=day(191))
+    assessors = _falls_assessors(session, eleri, c.id, bake_off, day(191, hour=14))
+    _falls_assess(session, load(bake_off), assessors, FALLS_DEMONSTRATION_MARKS, day(193))
+
+    # Days 198-203: the award to the entrant with the best final score, its contract, the
+    # health board's approval and the release: the challenge is concluded.
+    results = bakeoff.results(session, actor=eleri, challenge_id=c.id, phase_id=bake_off,
+                              now=day(198))
+    best = results.rows[0]
+    runner_up = results.rows[1]
+    award = (f"{best.entrant.organisation.name} had the best final score ({best.final}, "
+             f"against {runner_up.final}). {runner_up.entrant.organisation.name}'s detectors "
+             f"did better on the measured outcomes ({runner_up.outcome} against {best.outcome}), "
+             f"but {best.entrant.organisation.name}'s demonstration was assessed higher "
+             f"({best.assessed} against {runner_up.assessed}), and its way of finding the "
+             f"people most at risk can be reused by every council and health board in Wales.")
+    assessment.record_decision(session, actor=eleri, challenge_id=c.id, phase_id=bake_off,
+                               selected_ids=[best.proposal_id], reason=award, now=day(198))
+    contract_starts = day(217).date()
+    bakeoff.record_contract(session, actor=eleri, challenge_id=c.id, phase_id=bake_off,
+                            proposal_id=best.proposal_id, value_pence=24_000_000,
+                            starts_on=contract_starts,
+                            ends_on=contract_starts + relativedelta(years=2, days=-1),
+                            now=day(199))
+    assessment.approve_decision(session, actor=hana, challenge_id=c.id, phase_id=bake_off,
+                                now=day(201))
+    assessment.release_decision(session, actor=eleri, challenge_id=c.id, phase_id=bake_off,
+                                now=day(203))
 
 
 def one_page_pdf(text: str) -> bytes:

@@ -215,7 +215,7 @@ def _bake_off_rule(user: Any, permission: Permission, obj: Any, now: datetime | 
             m = _membership(user)
             return (m is not None and m.role == "editor"
                     and m.organisation_id == obj.organisation_id
-                    and obj.invited_at is not None and obj.phase.status == "open"
+                    and obj.invited_at is not None and obj.phase.status in ("open", "closed")
                     and obj.phase.challenge.status == "in_progress")
         case Permission.BAKE_OFF_VERIFY:
             return (_lead(user, obj.challenge, role="editor") and obj.kind == "bake_off"

@@ -49,6 +49,8 @@ def init_web(app: Flask) -> None:
     from procure.accounts.views import bp as accounts_bp
     from procure.admin.views import bp as admin_bp
     from procure.assessment.views import bp as assessment_bp
+    from procure.bakeoff import award_views, views  # noqa: F401 - their routes, on bakeoff_bp
+    from procure.bakeoff.blueprint import bp as bakeoff_bp
     from procure.challenges.authoring_views import bp as authoring_bp
     from procure.challenges.following_views import bp as following_bp
     from procure.challenges.views import bp as challenges_bp
@@ -57,7 +59,7 @@ def init_web(app: Flask) -> None:
     from procure.values.views import bp as values_bp
 
     for bp in (pages_bp, accounts_bp, organisations_bp, admin_bp, challenges_bp, authoring_bp,
-               following_bp, values_bp, proposals_bp, assessment_bp):
+               following_bp, values_bp, proposals_bp, assessment_bp, bakeoff_bp):
         app.register_blueprint(bp)
 
     @app.before_request

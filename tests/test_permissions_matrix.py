@@ -103,8 +103,10 @@ ON_CHALLENGE = {p for p in Permission if p.value.startswith(("challenge:", "clar
 ON_PROPOSAL = {p for p in Permission if p.value.startswith("proposal:")}
 ON_ASSESSMENT = {p for p in Permission
                  if p.value.startswith(("assessor:", "assessment:", "decision:", "feedback:"))}
+ON_BAKE_OFF = {p for p in Permission if p.value.startswith(("bakeoff:", "award:", "checkin:"))}
 MATRIX = [(role, permission, obj) for role in ROLES for permission in Permission
-          for obj in OBJECTS if permission not in ON_CHALLENGE | ON_PROPOSAL | ON_ASSESSMENT]
+          for obj in OBJECTS
+          if permission not in ON_CHALLENGE | ON_PROPOSAL | ON_ASSESSMENT | ON_BAKE_OFF]
 
 
 def test_table_covers_every_role_and_every_permission_is_granted_to_someone():
@@ -115,14 +117,19 @@ def test_table_covers_every_role_and_every_permission_is_granted_to_someone():
     assert set(ASSESSMENT_ALLOWED) == set(PROPOSAL_ROLES)
     assert set(ASSESSMENT_SITUATIONS) == ON_ASSESSMENT
     assert not ON_CHALLENGE & ON_PROPOSAL and not ON_ASSESSMENT & (ON_CHALLENGE | ON_PROPOSAL)
+    assert set(BAKE_OFF_ALLOWED) == set(PROPOSAL_ROLES)
+    assert set(BAKE_OFF_SITUATIONS) == ON_BAKE_OFF
+    assert not ON_BAKE_OFF & (ON_CHALLENGE | ON_PROPOSAL | ON_ASSESSMENT)
     granted = {p for pairs in ALLOWED.values() for p, _ in pairs}
     granted |= {p for perms in CHALLENGE_ALLOWED.values() for p in perms}
     granted |= {p for perms in PROPOSAL_ALLOWED.values() for p in perms}
     granted |= {p for perms in ASSESSMENT_ALLOWED.values() for p in perms}
+    granted |= {p for perms in BAKE_OFF_ALLOWED.values() for p in perms}
     assert granted == set(Permission), "add rows for a new permission"
     # Every situation a permission is allowed in is one the table asks about.
     for table, situations in ((PROPOSAL_ALLOWED, SITUATIONS),
-                              (ASSESSMENT_ALLOWED, ASSESSMENT_SITUATIONS)):
+                              (ASSESSMENT_ALLOWED, ASSESSMENT_SITUATIONS),
+                              (BAKE_OFF_ALLOWED, BAKE_OFF_SITUATIONS)):
         for role, perms in table.items():
             for permission, allowed in perms.items():
                 assert allowed <= set(situations[permission]), (role, permission)
@@ -304,11 +311,17 @@ PROPOSAL_ROLES = {
 
 
 def _phase(challenge_status="open", *, invitation_only=False, phase_status="open",
-           closed_at=None):
-    return SimpleNamespace(id=PHASE_ID, challenge=_challenge(challenge_status),
-                           status=phase_status, closes_at=DEADLINE, closed_at=closed_at,
-                           is_invitation_only=invitation_only, appointments=APPOINTMENTS,
-                           decision=None)
+           closed_at=None, entrants=()):
+    """``entrants``: the suppliers shortlisted into an invitation-only phase, as
+    (organisation, invited or not)."""
+    phase = SimpleNamespace(id=PHASE_ID, challenge=_challenge(challenge_status),
+                            status=phase_status, closes_at=DEADLINE, closed_at=closed_at,
+                            is_invitation_only=invitation_only, appointments=APPOINTMENTS,
+                            decision=None)
+    phase.entrants = [SimpleNamespace(organisation_id=org.id, phase=phase,
+                                      invited_at=NOW if invited else None)
+                      for org, invited in entrants]
+    return phase
 
 
 def _proposal(status, *, receipt=True, must_reconfirm=False, **phase):
@@ -323,6 +336,13 @@ SITUATIONS: dict[Permission, dict[str, tuple[object, datetime | None]]] = {
     P.PROPOSAL_START: {
         **{f"challenge {s}": (_phase(s), None) for s in STATES},
         "phase by invitation only": (_phase(invitation_only=True), None),
+        # The bake-off: BIDDER shortlisted and invited, RIVAL not among the entrants.
+        "phase by invitation only, supplier invited": (
+            _phase("in_progress", invitation_only=True, entrants=[(BIDDER, True)]), None),
+        "phase by invitation only, supplier shortlisted, not yet invited": (
+            _phase("in_progress", invitation_only=True, entrants=[(BIDDER, False)]), None),
+        "phase by invitation only, invited, challenge cancelled": (
+            _phase("cancelled", invitation_only=True, entrants=[(BIDDER, True)]), None),
     },
     P.PROPOSAL_EDIT: {
         "draft": (_proposal("draft", receipt=False), None),
@@ -357,6 +377,7 @@ UNSEALED = {"submitted, at the deadline", "submitted, after the deadline",
             "submitted, after the deadline, phase closed", "reopened, after the deadline",
             "phase cancelled after closing"}
 MAY_START = {"challenge open", "challenge in_progress"}
+ENTRANT_STARTS = MAY_START | {"phase by invitation only, supplier invited"}
 COUNTS = {f"challenge {s}" for s in STATES}
 SUPPLIER_READS = {P.PROPOSAL_READ: EVERY_SITUATION[P.PROPOSAL_READ]}
 AUTHORITY_READS = {P.PROPOSAL_READ: UNSEALED, P.PROPOSAL_COUNT: COUNTS}
@@ -367,7 +388,8 @@ ASSESSOR_READS = {P.PROPOSAL_READ: UNSEALED}
 # Nobody outside the supplier reads anything before the deadline: not the lead, not an admin.
 PROPOSAL_ALLOWED: dict[str, dict[Permission, set[str]]] = {
     **{role: {} for role in PROPOSAL_ROLES},
-    "supplier editor": {P.PROPOSAL_START: MAY_START,
+    # BIDDER's editor is the invited entrant in the phase by invitation; RIVAL is not one.
+    "supplier editor": {P.PROPOSAL_START: ENTRANT_STARTS,
                         P.PROPOSAL_EDIT: EVERY_SITUATION[P.PROPOSAL_EDIT], **SUPPLIER_READS},
     "supplier viewer": SUPPLIER_READS,
     "rival supplier editor": {P.PROPOSAL_START: MAY_START},
@@ -446,7 +468,7 @@ def _stage(name):
         phase.challenge.funders = [f for f in phase.challenge.funders if f.role == "lead"]
     if decided is not None:
         phase.decision = SimpleNamespace(
-            id=1, phase=phase, status=decided,
+            id=1, phase=phase, status=decided, kind="shortlist", selected_ids=[1], contracts=[],
             approvals=[SimpleNamespace(organisation_id=org.id, phase=phase) for org in approved])
     proposal = SimpleNamespace(id=1, organisation_id=BIDDER.id, status="submitted",
                                current_receipt_id=1, must_reconfirm=False, phase=phase)
@@ -475,7 +497,35 @@ ASSESSMENT_SITUATIONS: dict[Permission, dict[str, tuple[object, datetime | None]
                  for name in (DECISION_STAGES if permission in ON_DECISION else PHASE_STAGES)}
     for permission in ON_ASSESSMENT}
 
+# An award (the last phase's decision) is approved and released with a contract for each
+# supplier selected: (selected proposal ids, those with a contract, who has approved).
+AWARD_STAGES = {
+    "award awaiting its contract": ([1], [], ()),
+    "award with its contract, awaiting the partner's approval": ([1], [1], ()),
+    "award with its contract, approved by the partner": ([1], [1], (ACCEPTED,)),
+    "award to two, one contract, approved by the partner": ([1, 2], [1], (ACCEPTED,)),
+    "no award, awaiting the partner's approval": ([], [], ()),
+}
+
+
+def _award_stage(name):
+    selected, contracted, approved = AWARD_STAGES[name]
+    phase, _, _, _ = _stage("after the deadline, phase closed")
+    phase.decision = SimpleNamespace(
+        id=1, phase=phase, status="awaiting_approval", kind="award", selected_ids=selected,
+        contracts=[SimpleNamespace(proposal_id=i) for i in contracted],
+        approvals=[SimpleNamespace(organisation_id=org.id, phase=phase) for org in approved])
+    return phase.decision
+
+
+for _permission in ON_DECISION:
+    ASSESSMENT_SITUATIONS[_permission].update(
+        {name: (_award_stage(name), None) for name in AWARD_STAGES})
+
 BEFORE_DEADLINE, DUE, CLOSED, AWAITING, APPROVED, SOLO, RELEASED, CANCELLED = STAGES
+AWARD_APPROVABLE = {"award with its contract, awaiting the partner's approval",
+                    "no award, awaiting the partner's approval"}
+AWARD_RELEASABLE = {"award with its contract, approved by the partner"}
 ALL_STAGES = set(PHASE_STAGES)
 READABLE = {DUE, CLOSED, AWAITING, APPROVED, RELEASED}  # unsealed by the clock, not cancelled
 # The editors appoint, and assessors declare, until a decision is recorded: someone appointed
@@ -483,7 +533,8 @@ READABLE = {DUE, CLOSED, AWAITING, APPROVED, RELEASED}  # unsealed by the clock,
 NO_DECISION = {BEFORE_DEADLINE, DUE, CLOSED}
 DECIDING = {CLOSED, AWAITING, APPROVED}  # closed, and no decision released
 LEAD_EDITS = {P.ASSESSOR_APPOINT: NO_DECISION, P.ASSESSMENT_OVERVIEW: ALL_STAGES,
-              P.DECISION_RECORD: DECIDING, P.DECISION_RELEASE: {APPROVED, SOLO}}
+              P.DECISION_RECORD: DECIDING,
+              P.DECISION_RELEASE: {APPROVED, SOLO} | AWARD_RELEASABLE}
 OVERVIEW = {P.ASSESSMENT_OVERVIEW: ALL_STAGES}
 AUTHORITY_MARKS = {**OVERVIEW, P.ASSESSMENT_READ_SCORES: READABLE}
 
@@ -500,7 +551,8 @@ ASSESSMENT_ALLOWED: dict[str, dict[Permission, set[str]]] = {
     "admin who is a lead editor": {**LEAD_EDITS, P.ASSESSMENT_READ_SCORES: READABLE,
                                    P.ASSESSMENT_MODERATE: {CLOSED}},
     "lead viewer": AUTHORITY_MARKS,
-    "partner editor": {**AUTHORITY_MARKS, P.DECISION_APPROVE: {AWAITING}},
+    # A partner approves an award only once each selected supplier's contract is recorded.
+    "partner editor": {**AUTHORITY_MARKS, P.DECISION_APPROVE: {AWAITING} | AWARD_APPROVABLE},
     "partner viewer": AUTHORITY_MARKS,
     # Assessors: declare once the phase is closed; score the proposals declared free of
     # conflict until the decision; see the others' marks only after submitting their own.
@@ -564,6 +616,192 @@ def test_the_other_assessment_permissions_answer_the_same_at_any_time(permission
             answer = can(user, permission, obj)
             assert can(user, permission, obj, now=BEFORE) is answer, (role, situation)
             assert can(user, permission, obj, now=AFTER) is answer, (role, situation)
+
+
+# --- the bake-off and the award: inviting, reporting, verifying, the results, contracts, ------
+# --- and the adoption check-ins -------------------------------------------------------------
+
+# The bake-off is phase 2 (by invitation) of LEAD's challenge, co-funded by ACCEPTED. BIDDER is
+# the entrant shortlisted from phase 1 (so "supplier editor" is the entrant's editor and
+# "supplier viewer" its viewer); RIVAL took part in phase 1 but is not an entrant.
+BAKE_OFF_ID = 3
+
+
+def _bake_off(status="open", *, challenge_status="in_progress", kind="bake_off",
+              before="decided", entrants=True, invited=True, closed_at=None, decision=None):
+    challenge = _challenge(challenge_status)
+    first = SimpleNamespace(id=PHASE_ID, position=1, status=before, kind="feasibility",
+                            is_invitation_only=False, challenge=challenge, closes_at=DEADLINE,
+                            closed_at=DEADLINE, decision=None, entrants=[],
+                            appointments=APPOINTMENTS)
+    phase = SimpleNamespace(id=BAKE_OFF_ID, position=2, status=status, kind=kind,
+                            is_invitation_only=True, challenge=challenge, closes_at=DEADLINE,
+                            closed_at=closed_at, decision=decision, appointments=APPOINTMENTS)
+    phase.entrants = [SimpleNamespace(id=1, organisation_id=BIDDER.id, phase=phase,
+                                      invited_at=NOW if invited else None)] if entrants else []
+    if decision is not None:
+        decision.phase = phase
+    challenge.phases = [first, phase]
+    return phase
+
+
+def _first_phase():
+    return _bake_off().challenge.phases[0]
+
+
+def _entrant(**phase):
+    return _bake_off(**phase).entrants[0]
+
+
+def _award(status="awaiting_approval", *, kind="award", selected=(1,)):
+    decision = SimpleNamespace(id=2, status=status, kind=kind, selected_ids=list(selected),
+                               contracts=[], approvals=[])
+    _bake_off("closed", closed_at=DEADLINE, decision=decision)
+    return decision
+
+
+def _check_in(challenge_status):
+    return SimpleNamespace(id=1, months=6, challenge=_challenge(challenge_status))
+
+
+# permission -> situation -> (object, now). Only reading the results depends on the time.
+BAKE_OFF_SITUATIONS: dict[Permission, dict[str, tuple[object, datetime | None]]] = {
+    P.BAKE_OFF_INVITE: {
+        "bake-off planned, shortlist released": (_bake_off("planned"), None),
+        "bake-off planned, shortlist not yet released": (
+            _bake_off("planned", before="closed", entrants=False), None),
+        "bake-off planned, released with nobody shortlisted": (
+            _bake_off("planned", entrants=False), None),
+        "bake-off already open": (_bake_off("open"), None),
+        "bake-off planned, challenge cancelled": (
+            _bake_off("planned", challenge_status="cancelled"), None),
+        "the first phase, open to all": (_first_phase(), None),
+    },
+    P.BAKE_OFF_REPORT: {
+        "entrant invited, bake-off open": (_entrant(), None),
+        "entrant not yet invited": (_entrant(status="planned", invited=False), None),
+        "entrant invited, bake-off closed": (_entrant(status="closed", closed_at=DEADLINE), None),
+        "entrant invited, bake-off decided": (
+            _entrant(status="decided", closed_at=DEADLINE), None),
+        "entrant invited, challenge cancelled": (_entrant(challenge_status="cancelled"), None),
+    },
+    P.BAKE_OFF_VERIFY: {
+        "bake-off open": (_bake_off("open"), None),
+        "bake-off closed, no decision": (_bake_off("closed", closed_at=DEADLINE), None),
+        "bake-off closed, award recorded": (
+            _bake_off("closed", closed_at=DEADLINE,
+                      decision=SimpleNamespace(status="awaiting_approval")), None),
+        "bake-off closed, challenge cancelled": (
+            _bake_off("closed", closed_at=DEADLINE, challenge_status="cancelled"), None),
+        "a closed phase that is no bake-off": (
+            _bake_off("closed", closed_at=DEADLINE, kind="feasibility"), None),
+    },
+    P.BAKE_OFF_RESULTS: {
+        "bake-off open, before its deadline": (_bake_off("open"), BEFORE),
+        "bake-off open, at its deadline": (_bake_off("open"), DEADLINE),
+        "bake-off closed": (_bake_off("closed", closed_at=DEADLINE), AFTER),
+        "bake-off decided": (_bake_off("decided", closed_at=DEADLINE), AFTER),
+        "bake-off cancelled before its deadline": (
+            _bake_off("cancelled", challenge_status="cancelled"), AFTER),
+        "a closed phase that is no bake-off": (
+            _bake_off("closed", closed_at=DEADLINE, kind="feasibility"), AFTER),
+    },
+    P.AWARD_CONTRACT: {
+        "award awaiting approval": (_award(), None),
+        "award to two, awaiting approval": (_award(selected=(1, 2)), None),
+        "no award, awaiting approval": (_award(selected=()), None),
+        "award released": (_award("released"), None),
+        "a shortlist awaiting approval": (_award(kind="shortlist"), None),
+    },
+    P.CHECK_IN_RECORD: {f"challenge {s}": (_check_in(s), None) for s in STATES},
+}
+BAKE_OFF_TIMED = {P.BAKE_OFF_RESULTS}
+
+RESULTS_READABLE = {"bake-off open, at its deadline", "bake-off closed", "bake-off decided"}
+LEAD_RUNS_BAKE_OFF = {
+    P.BAKE_OFF_INVITE: {"bake-off planned, shortlist released"},
+    P.BAKE_OFF_VERIFY: {"bake-off closed, no decision"},
+    P.BAKE_OFF_RESULTS: RESULTS_READABLE,
+    P.AWARD_CONTRACT: {"award awaiting approval", "award to two, awaiting approval"},
+    P.CHECK_IN_RECORD: {"challenge concluded", "challenge published"},
+}
+READS_RESULTS = {P.BAKE_OFF_RESULTS: RESULTS_READABLE}
+
+# role -> permission -> the situations in which it is allowed; everything else is refused.
+BAKE_OFF_ALLOWED: dict[str, dict[Permission, set[str]]] = {
+    **{role: {} for role in PROPOSAL_ROLES},
+    # The invited entrant's editors report while the bake-off is open — and, once it is
+    # closed, still reach the service, which answers that it has closed (``bake_off_closed``)
+    # rather than "no permission"; its viewers, a supplier that is not an entrant, a pending
+    # or disabled member never.
+    "supplier editor": {P.BAKE_OFF_REPORT: {"entrant invited, bake-off open",
+                                            "entrant invited, bake-off closed"}},
+    # The lead's editors run it; its viewers and the partners read the results once the
+    # deadline has passed; a partner's editor contracts nothing and records no check-in.
+    "lead editor": LEAD_RUNS_BAKE_OFF,
+    "admin who is a lead editor": LEAD_RUNS_BAKE_OFF,
+    "lead editor, assessor with a conflict": LEAD_RUNS_BAKE_OFF,
+    "lead viewer": READS_RESULTS,
+    "partner editor": READS_RESULTS,
+    "partner viewer": READS_RESULTS,
+    # Assessors who are members of the lead read the results as its members do; independent
+    # experts, and anyone who has since joined a supplier, do not.
+    **{role: READS_RESULTS for role in ASSESSORS
+       if role.startswith("assessor,") and role != "assessor of another phase"},
+}
+
+BAKE_OFF_MATRIX = [(role, permission, situation) for role in PROPOSAL_ROLES
+                   for permission in sorted(ON_BAKE_OFF)
+                   for situation in BAKE_OFF_SITUATIONS[permission]]
+
+
+@pytest.mark.parametrize("role, permission, situation", BAKE_OFF_MATRIX,
+                         ids=[f"{r}-{p}-{s}" for r, p, s in BAKE_OFF_MATRIX])
+def test_bake_off_permission_matrix(role, permission, situation):
+    user = PROPOSAL_ROLES[role]()
+    obj, now = BAKE_OFF_SITUATIONS[permission][situation]
+    expected = situation in BAKE_OFF_ALLOWED[role].get(permission, set())
+    assert can(user, permission, obj, now=now) is expected
+    if expected:
+        require(user, permission, obj, now=now)
+    else:
+        with pytest.raises(NotPermitted):
+            require(user, permission, obj, now=now)
+
+
+@pytest.mark.parametrize("permission", sorted(ON_BAKE_OFF))
+def test_bake_off_permissions_need_an_object(permission):
+    for role in ("lead editor", "partner editor", "supplier editor"):
+        assert can(PROPOSAL_ROLES[role](), permission, None, now=AFTER) is False
+
+
+def test_reading_the_bake_off_results_must_be_asked_at_a_time():
+    phase, _ = BAKE_OFF_SITUATIONS[P.BAKE_OFF_RESULTS]["bake-off closed"]
+    for role in ("lead editor", "partner viewer", "visitor"):
+        with pytest.raises(TypeError):
+            can(PROPOSAL_ROLES[role](), P.BAKE_OFF_RESULTS, phase)
+
+
+@pytest.mark.parametrize("permission", sorted(ON_BAKE_OFF - BAKE_OFF_TIMED))
+def test_the_other_bake_off_permissions_answer_the_same_at_any_time(permission):
+    for situation, (obj, now) in BAKE_OFF_SITUATIONS[permission].items():
+        assert now is None, (permission, situation)
+        for role in ("lead editor", "partner editor", "supplier editor"):
+            user = PROPOSAL_ROLES[role]()
+            answer = can(user, permission, obj)
+            assert can(user, permission, obj, now=BEFORE) is answer, (role, situation)
+            assert can(user, permission, obj, now=AFTER) is answer, (role, situation)
+
+
+def test_an_invited_entrant_starts_a_proposal_in_the_bake_off_and_nobody_else_does():
+    invited, _ = SITUATIONS[P.PROPOSAL_START]["phase by invitation only, supplier invited"]
+    waiting, _ = SITUATIONS[P.PROPOSAL_START][
+        "phase by invitation only, supplier shortlisted, not yet invited"]
+    assert can(PROPOSAL_ROLES["supplier editor"](), P.PROPOSAL_START, invited) is True
+    for role in ("rival supplier editor", "supplier viewer", "supplier editor, pending",
+                 "disabled supplier editor", "lead editor", "admin"):
+        assert can(PROPOSAL_ROLES[role](), P.PROPOSAL_START, invited) is False, role
+    assert can(PROPOSAL_ROLES["supplier editor"](), P.PROPOSAL_START, waiting) is False
 
 
 # --- every URL as every role ----------------------------------------------------------------

@@ -392,6 +392,9 @@ def show_overview(challenge_id: int, phase_id: int):
 
 
 def _decision_page(phase: Any, board: Any, form: Any, status: int = 200):
+    from procure.assessment import rules
+    from procure.bakeoff import services as bakeoff
+
     decision = phase.decision
     criteria = {pc.id: pc for pc in phase.criteria}
     if decision is not None and not form.is_submitted():
@@ -401,14 +404,39 @@ def _decision_page(phase: Any, board: Any, form: Any, status: int = 200):
         form.selected.data = [str(i) for i in board.selection.default]
     partners = [f for f in phase.challenge.funders if f.role == "partner" and f.status == "accepted"]
     approved = {a.organisation_id: a for a in decision.approvals} if decision else {}
+    following = next((p for p in phase.challenge.phases if p.position == phase.position + 1), None)
+    kind = decision.kind if decision is not None else rules.decision_kind(
+        phase.position, len(phase.challenge.phases), following.kind if following else None)
+    if kind == "award":
+        # An award is always explained, and so is making no award.
+        form.reason.label.text = _("Why are you making this award, or no award?")
+        form.reason.description = _(
+            "Always needed for an award. To make no award, tick nobody and explain why. It is "
+            "published in the open record.")
+    contracts = []
+    if decision is not None and decision.kind == "award":
+        recorded = {c.proposal_id: c for c in decision.contracts}
+        contracts = [(pid, board.proposals[pid].organisation.name if pid in board.proposals
+                      else (decision.result_for(pid) or {}).get("organisation", ""),
+                      recorded.get(pid)) for pid in decision.selected_ids]
+    # A released shortlist into an invitation-only phase: its entrants are invited next.
+    entrants_of = following if (
+        decision is not None and decision.status == "released" and decision.kind == "shortlist"
+        and following is not None and following.is_invitation_only) else None
     return render_template(
         "assessment/decision.html", phase=phase, challenge=phase.challenge, board=board,
         form=form, decision=decision, criteria=criteria, partners=partners, approved=approved,
+        kind=kind, contracts=contracts, entrants_of=entrants_of,
+        contracts_complete=decision is not None and bakeoff.contracts_complete(decision),
         may_record=can(current_user, Permission.DECISION_RECORD, phase),
         may_approve=decision is not None and can(current_user, Permission.DECISION_APPROVE,
                                                  decision),
         may_release=decision is not None and can(current_user, Permission.DECISION_RELEASE,
                                                  decision),
+        may_contract=decision is not None and can(current_user, Permission.AWARD_CONTRACT,
+                                                  decision),
+        may_invite=entrants_of is not None and can(current_user, Permission.BAKE_OFF_INVITE,
+                                                   entrants_of),
         action_form=forms.ActionForm()), status
 
 

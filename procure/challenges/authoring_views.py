@@ -84,10 +84,13 @@ def list_my_challenges():
     others = [c for c in queries.drafts_seeking_partners(
         db, exclude_organisation_id=membership.organisation_id)
         if c.id not in mine_ids and can(current_user, Permission.CHALLENGE_VIEW, c)]
+    from procure.bakeoff import services as bakeoff
+
     return render_template(
         "authoring/mine.html", organisation=membership.organisation, challenges=mine,
         others=others, can_create=can(current_user, Permission.CHALLENGE_CREATE),
-        editable={c.id for c in mine if can(current_user, Permission.CHALLENGE_EDIT, c)})
+        editable={c.id for c in mine if can(current_user, Permission.CHALLENGE_EDIT, c)},
+        check_ins=bakeoff.check_in_tasks(db, actor=current_user))
 
 
 @bp.route("/new", methods=["GET", "POST"])

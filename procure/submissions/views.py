@@ -21,6 +21,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from procure.bakeoff import services as bakeoff
 from procure.challenges import rules as challenge_rules
 from procure.challenges import services as challenges
 from procure.challenges.models import Phase
@@ -83,12 +84,14 @@ def _editable_or_back(proposal: Proposal) -> Any:
 @bp.get("/proposals")
 @login_required
 def list_my_proposals():
-    """Every proposal of the supplier's organisation."""
+    """Every proposal of the supplier's organisation, and the bake-offs it is invited into."""
     membership = current_user.active_membership
     if membership is None or membership.organisation.kind != "supplier":
         raise NotPermitted("supplier members only")
-    proposals = services.proposals_of_organisation(get_session(), membership.organisation_id)
+    db = get_session()
+    proposals = services.proposals_of_organisation(db, membership.organisation_id)
     return render_template("proposals/mine.html", proposals=proposals,
+                           entries=bakeoff.entries_of(db, membership.organisation_id),
                            organisation=membership.organisation, now=utcnow())
 
 

@@ -368,7 +368,8 @@ def test_parse_value(text, expected):
 ], ids=["none", "empty", "blank", "only-comma", "only-commas", "decimal-comma", "stray-commas",
         "exponent", "underscore", "letters", "trailing-letters",
         "inner-space", "two-points", "double-minus", "currency", "percent", "NaN", "nan", "sNaN",
-        "Infinity", "minus-Infinity", "inf", "too-large", "too-negative", "forty-nines", "five-places", "tiny-negative",
+        "Infinity", "minus-Infinity", "inf", "too-large", "too-negative", "forty-nines",
+        "five-places", "tiny-negative",
         "five-places-with-comma"])
 def test_parse_value_refuses(text, code):
     with pytest.raises(ValueError) as caught:
