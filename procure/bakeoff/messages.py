@@ -24,8 +24,9 @@ ERROR_MESSAGES = {
     "correction_reason_missing": _l("Explain why you are correcting the value"),
     "contract_value_missing": _l("Enter the value of the contract"),
     "contract_value_invalid": _l("Enter the value in pounds, like 50000"),
-    "contract_value_above_maximum": _l("The value must not be more than the maximum for the "
-                                       "phase, or the challenge's budget"),
+    "contract_value_above_maximum": _l("The value must not be more than the phase's maximum "
+                                       "value of a contract"),
+    "contract_value_above_budget": _l("The value must not be more than the challenge's budget"),
     "contract_start_missing": _l("Enter the date the contract starts"),
     "contract_end_missing": _l("Enter the date the contract ends"),
     "contract_end_before_start": _l("The contract must end on or after the day it starts"),

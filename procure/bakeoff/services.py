@@ -507,7 +507,8 @@ def record_contract(session: Session, *, actor: Any, challenge_id: int, phase_id
     if proposal_id not in decision.selected_ids:
         raise NotFound("proposal")
     budget = phase.challenge.budget_pence or None
-    errors = rules.contract_problems(value_pence, starts_on, ends_on, budget)
+    errors = {k: "contract_value_above_budget" if v == "contract_value_above_maximum" else v
+              for k, v in rules.contract_problems(value_pence, starts_on, ends_on, budget).items()}
     if errors:
         session.rollback()
         raise RuleViolation(errors)

@@ -725,7 +725,7 @@ def test_partners_approve_an_award_once_its_contracts_are_recorded(world, db):
 @pytest.mark.parametrize("contract, errors", [
     ((None, date(2027, 6, 1), date(2028, 5, 31)), {"value": "contract_value_missing"}),
     ((0, date(2027, 6, 1), date(2028, 5, 31)), {"value": "contract_value_invalid"}),
-    ((6_000_001, date(2027, 6, 1), date(2028, 5, 31)), {"value": "contract_value_above_maximum"}),
+    ((6_000_001, date(2027, 6, 1), date(2028, 5, 31)), {"value": "contract_value_above_budget"}),
     ((4_000_000, None, None), {"starts_on": "contract_start_missing",
                                "ends_on": "contract_end_missing"}),
     ((4_000_000, date(2027, 6, 1), date(2027, 5, 31)), {"ends_on": "contract_end_before_start"}),
