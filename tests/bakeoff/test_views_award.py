@@ -281,7 +281,7 @@ def test_the_award_contracts_release_and_the_public_page(client, db, world, app,
     assert "Enter the date the contract starts" not in html  # its own message says it all
     too_much = post_form(client, contract, {**CONTRACT, "value": "70,000"})
     assert too_much.status_code == 400
-    assert "must not be more than the maximum" in _html(too_much)
+    assert "must not be more than the challenge&#39;s budget" in _html(too_much)
     backwards = post_form(client, contract, {**CONTRACT, "ends_on-year": "2026"})
     assert backwards.status_code == 400
     assert "The contract must end on or after the day it starts" in _html(backwards)

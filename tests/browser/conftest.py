@@ -14,12 +14,14 @@ import re
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
+from sqlalchemy.orm import object_session
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from tests.conftest import migrate
@@ -75,6 +77,39 @@ STAGED_MARKS = {
     BRIGHT: {"first": [4, 3, 3], "second": [2, 3, 3]},      # 4 and 2 on "healthier": flagged
     GREENFIELD: {"first": [2, 2, 3], "second": [2, 2, 3]},  # 55%: below the 60% threshold
 }
+# An award is always explained, and approved and released with each selected supplier's
+# contract: AWAITING's and RELEASED's have theirs.
+AWARD_REASON = "The ranking's choice: the best proposal above the quality threshold."
+AWARD_CONTRACT = (4_000_000, date(2027, 6, 1), date(2028, 5, 31))
+
+# Bake-offs. Council challenges in two phases, begun 90 days ago: feasibility (closed 52 days
+# ago, both suppliers scoring 75%, shortlisted and released two days later), then a bake-off of
+# one contract of up to £25,000, outcome share 50%, with the two MEASURES. Each a step further
+# (named BAKE_OFF_<state>): JOURNEY's (co-funded by the health board) entrants are not invited
+# yet: the bake-off journey runs on it; UNINVITED's neither; OPEN's are invited (the bake-off
+# closes in 60 days) and Bright has reported the first measure, with a file; CLOSED's closed 10
+# days ago, Bright having reported both measures (the first since accepted) and Greenfield the
+# first; AWARDING's closed, every report verified (Greenfield's first corrected), the
+# demonstrations assessed and the award to Bright recorded, without its contract yet. FALLS is
+# the demo's, concluded.
+BAKE_OFF_MAX = 2_500_000
+MEASURES = [  # name, unit, direction, baseline, target, criterion, weight
+    ("Repairs done within a week", "% of repairs", "higher", "40", "80", "healthier", 60),
+    ("Repeat visits", "per 100 repairs", "lower", "30", "10", "technicalFeasibility", 40),
+]
+BAKE_OFF_JOURNEY = "Quicker repairs to council homes"
+BAKE_OFF_UNINVITED = "Fewer empty council homes"
+BAKE_OFF_OPEN = "Safer stairs in council tower blocks"
+BAKE_OFF_CLOSED = "Warmer council homes this winter"
+BAKE_OFF_AWARDING = "Cleaner air outside schools"
+FALLS = "Fewer falls at home for older people"
+BAKE_OFF_CONTRACT = (2_000_000, date(2027, 1, 4), date(2027, 3, 31))
+SHORTLIST_MARKS = {a: {"first": [3, 3, 3], "second": [3, 3, 3]} for a in (BRIGHT, GREENFIELD)}
+# The demonstrations: Bright's assessed 75%, Greenfield's 55%.
+DEMONSTRATION_MARKS = {BRIGHT: {"first": [3, 3, 3], "second": [3, 3, 3]},
+                       GREENFIELD: {"first": [2, 2, 3], "second": [2, 2, 3]}}
+REPORTED = {BRIGHT: ("70", "15"), GREENFIELD: ("65", "20")}  # by measure, as MEASURES
+CORRECTION = ("50", "The repairs log shows 15 of the 65 repairs counted took longer than a week.")
 _tokens: dict[str, str] = {}  # invitation tokens, kept only as hashes in the database
 
 expect.set_options(timeout=10_000)
@@ -232,13 +267,14 @@ def _user(session, address: str):
 
 def _closed_challenge(session, title: str, *, partner: bool,
                       suppliers: tuple[str, ...] = (BRIGHT, GREENFIELD),
-                      contracts: int = 1) -> tuple[Any, Any]:
+                      contracts: int = 1, then=None, bake_off: bool = False) -> tuple[Any, Any]:
     """A council challenge (co-funded by the health board if ``partner``) written and published
-    40 days ago, whose feasibility phase took a proposal from each of ``suppliers`` and closed
-    two days ago."""
+    ``then`` (40 days ago unless given), whose feasibility phase took a proposal from each of
+    ``suppliers`` and closed 38 days after it (two days ago). With ``bake_off``, a second
+    phase follows: a bake-off with the two MEASURES, one contract of up to BAKE_OFF_MAX."""
     from datetime import timedelta
+    from decimal import Decimal
 
-    from flask import current_app
     from sqlalchemy import select
 
     from procure.accounts.models import Organisation
@@ -246,12 +282,11 @@ def _closed_challenge(session, title: str, *, partner: bool,
     from procure.challenges import funding
     from procure.challenges import services as challenges
     from procure.db import utcnow
-    from procure.submissions import services as submissions
     from procure.values.services import current_frameworks
 
     day = timedelta(days=1)
     now = utcnow()
-    then = now - 40 * day
+    then = then or now - 40 * day
     lead = _user(session, LEAD)
     c = challenges.create_challenge(session, actor=lead, title=title, now=then)
     challenges.update_details(
@@ -286,71 +321,116 @@ def _closed_challenge(session, title: str, *, partner: bool,
                                message="Your patients live along these roads.", now=then)
         funding.respond_to_invitation(session, actor=_user(session, PARTNER), challenge_id=c.id,
                                       accept=True, pledge_pence=5_000_000, now=then)
+    if bake_off:
+        second = challenges.add_phase(session, actor=lead, challenge_id=c.id, kind="bake_off",
+                                      now=then)
+        challenges.update_phase(session, actor=lead, challenge_id=c.id, phase_id=second.id,
+                                now=then, kind="bake_off", opens_at=then + 45 * day,
+                                closes_at=then + 80 * day, contracts=1,
+                                max_value_pence=BAKE_OFF_MAX, duration_months=2,
+                                min_assessments=2, threshold_percent=40, outcome_share_percent=50)
+        challenges.set_phase_criteria(session, actor=lead, challenge_id=c.id,
+                                      phase_id=second.id,
+                                      weights={ids[code]: w for code, w in CRITERIA.items()},
+                                      now=then)
+        for name, unit, direction, baseline, target, code, weight in MEASURES:
+            challenges.save_measure(session, actor=lead, challenge_id=c.id, phase_id=second.id,
+                                    measure_id=None, name=name, unit=unit, direction=direction,
+                                    baseline=Decimal(baseline), target=Decimal(target),
+                                    criterion_id=ids[code], weight=weight, now=then)
     challenges.publish_challenge(session, actor=lead, challenge_id=c.id, now=then)
     phase = challenges.load_challenge(session, c.id).phases[0]
     for n, address in enumerate(suppliers):
-        user = _user(session, address)
-        when = then + (10 + n) * day
-        proposal = submissions.start_proposal(session, actor=user, phase_id=phase.id, now=when)
-        submissions.update_fields(
-            session, actor=user, proposal_id=proposal.id, now=when,
-            summary=f"{user.active_membership.organisation.name} would try it on three roads.",
-            consent_publish_summary=True, team="An engineer and a researcher.",
-            price_pence=4_000_000, price_given=True, timeline="Month 1: try. Month 2: report.",
-            declarations={d: True for d in submissions.DECLARATIONS})
-        submissions.save_responses(session, actor=user, proposal_id=proposal.id, now=when,
-                                   responses={pc.id: "We have done this before, with others."
-                                              for pc in phase.criteria})
-        submissions.add_attachment(session, actor=user, proposal_id=proposal.id,
-                                   filename="plan.pdf", data=small_pdf("Our plan"), now=when,
-                                   folder=current_app.config["UPLOAD_DIR"])
-        submissions.submit_proposal(session, actor=user, proposal_id=proposal.id,
-                                    clock=lambda when=when: when + timedelta(hours=1))
-    challenges.advance_phases(session, now=now)
+        _submit_proposal(session, address, phase, then + (10 + n) * day)
+    challenges.advance_phases(session, now=then + 38 * day + timedelta(hours=1) if bake_off
+                              else now)
     return c, assessment.load_phase(session, challenge_id=c.id, phase_id=phase.id)
 
 
-def _appoint(session, challenge, phase, address: str, *, accept: bool = True) -> None:
+def fill_proposal(session, address: str, proposal_id: int, when) -> None:
+    """Every section of a proposal, as its supplier would fill it in (a PDF attached)."""
+    from flask import current_app
+
+    from procure.submissions import services as submissions
+    from procure.submissions.models import Proposal
+
+    user = _user(session, address)
+    phase = session.get(Proposal, proposal_id).phase
+    submissions.update_fields(
+        session, actor=user, proposal_id=proposal_id, now=when,
+        summary=f"{user.active_membership.organisation.name} would try it on three roads.",
+        consent_publish_summary=True, team="An engineer and a researcher.",
+        price_pence=4_000_000 if phase.position == 1 else 2_000_000, price_given=True,
+        timeline="Month 1: try. Month 2: report.",
+        declarations={d: True for d in submissions.DECLARATIONS})
+    submissions.save_responses(session, actor=user, proposal_id=proposal_id, now=when,
+                               responses={pc.id: "We have done this before, with others."
+                                          for pc in phase.criteria})
+    submissions.add_attachment(session, actor=user, proposal_id=proposal_id,
+                               filename="plan.pdf", data=small_pdf("Our plan"), now=when,
+                               folder=current_app.config["UPLOAD_DIR"])
+
+
+def _submit_proposal(session, address: str, phase, when):
+    """The supplier starts, fills and submits its proposal for ``phase`` at ``when``."""
+    from datetime import timedelta
+
+    from procure.submissions import services as submissions
+
+    user = _user(session, address)
+    proposal = submissions.start_proposal(session, actor=user, phase_id=phase.id, now=when)
+    fill_proposal(session, address, proposal.id, when)
+    submissions.submit_proposal(session, actor=user, proposal_id=proposal.id,
+                                clock=lambda: when + timedelta(hours=1))
+    return proposal
+
+
+def _appoint(session, challenge, phase, address: str, *, accept: bool = True,
+             now=None) -> None:
     """Appoint an authority member (who accepts), or invite the expert (who accepts)."""
     from procure.assessment import services as assessment
     from procure.db import utcnow
 
+    now = now or utcnow()
     lead, person = _user(session, LEAD), _user(session, address)
     if person.active_membership is None:
         _appointment, token = assessment.invite_expert(
             session, actor=lead, challenge_id=challenge.id, phase_id=phase.id, name=person.name,
-            email=address, now=utcnow())
-        assessment.accept_invitation(session, actor=person, token=token, now=utcnow())
+            email=address, now=now)
+        assessment.accept_invitation(session, actor=person, token=token, now=now)
         return
     appointment = assessment.appoint_member(session, actor=lead, challenge_id=challenge.id,
-                                            phase_id=phase.id, user_id=person.id, now=utcnow())
+                                            phase_id=phase.id, user_id=person.id, now=now)
     if accept:
         assessment.respond_to_appointment(session, actor=person, appointment_id=appointment.id,
-                                          accept=True, now=utcnow())
+                                          accept=True, now=now)
 
 
-def _assess_all(session, phase, assessors: tuple[str, str]) -> None:
-    """Both assessors declare no conflict and submit STAGED_MARKS for every proposal."""
+def _assess_all(session, phase, assessors: tuple[str, str], marks_of: dict | None = None,
+                now=None) -> None:
+    """Both assessors declare no conflict and submit ``marks_of`` (by default STAGED_MARKS)
+    for every proposal."""
     from procure.assessment import services as assessment
     from procure.db import utcnow
 
+    marks_of = marks_of or STAGED_MARKS
     scored = [pc for pc in phase.criteria if pc.criterion.kind == "scored"]
     gates = [pc for pc in phase.criteria if pc.criterion.kind == "gate"]
     for proposal in assessment.counting_proposals(session, phase.id):
-        supplier = next(a for a in STAGED_MARKS if _user(session, a).active_membership
+        supplier = next(a for a in marks_of if _user(session, a).active_membership
                         .organisation_id == proposal.organisation_id)
         for which, address in zip(("first", "second"), assessors, strict=True):
             person = _user(session, address)
             assessment.declare(session, actor=person, proposal_id=proposal.id, conflicted=False,
-                               reason="", now=utcnow())
+                               reason="", now=now or utcnow())
             marks = {pc.id: {"score": score, "justification": f"Scored {score}: see the plan."}
-                     for pc, score in zip(scored, STAGED_MARKS[supplier][which], strict=True)}
+                     for pc, score in zip(scored, marks_of[supplier][which], strict=True)}
             marks |= {pc.id: {"passed": True, "justification": "Eligible."} for pc in gates}
             assessment.save_marks(session, actor=person, proposal_id=proposal.id, marks=marks,
-                                  submit=True, now=utcnow())
+                                  submit=True, now=now or utcnow())
 
 
-def _moderate(session, phase):
+def _moderate(session, phase, now=None):
     """The lead's editor agrees a score for every flagged criterion; returns the ranking."""
     from procure.assessment import services as assessment
     from procure.db import utcnow
@@ -361,8 +441,20 @@ def _moderate(session, phase):
         for pc_id in flagged:
             assessment.moderate(session, actor=lead, proposal_id=proposal_id,
                                 phase_criterion_id=pc_id, score="3", passed=None,
-                                rationale="Agreed at the moderation meeting: 3.", now=utcnow())
+                                rationale="Agreed at the moderation meeting: 3.",
+                                now=now or utcnow())
     return assessment.ranking(session, phase)
+
+
+def _record_contracts(session, challenge, phase, decision, now) -> None:
+    """The lead's editor records the contract of every supplier an award selects."""
+    from procure.bakeoff import services as bakeoff
+
+    for proposal_id in decision.selected_ids:
+        value, starts_on, ends_on = AWARD_CONTRACT
+        bakeoff.record_contract(session, actor=_user(session, LEAD), challenge_id=challenge.id,
+                                phase_id=phase.id, proposal_id=proposal_id, value_pence=value,
+                                starts_on=starts_on, ends_on=ends_on, now=now)
 
 
 def _add_assessments(session) -> None:
@@ -389,14 +481,166 @@ def _add_assessments(session) -> None:
         if title == AWAITING:
             _appoint(session, c, phase, VIEWER, accept=False)
         board = _moderate(session, phase)
-        assessment.record_decision(session, actor=lead, challenge_id=c.id, phase_id=phase.id,
-                                   selected_ids=board.selection.default, reason="",
-                                   now=utcnow())
+        decision = assessment.record_decision(
+            session, actor=lead, challenge_id=c.id, phase_id=phase.id,
+            selected_ids=board.selection.default, reason=AWARD_REASON, now=utcnow())
+        # An award is approved and released with its contracts.
+        _record_contracts(session, c, phase, decision, utcnow())
         if title == RELEASED:
             assessment.release_decision(session, actor=lead, challenge_id=c.id,
                                         phase_id=phase.id, now=utcnow())
 
     _closed_challenge(session, JOURNEY, partner=True, suppliers=(BRIGHT,), contracts=2)
+
+
+def _shortlisted(session, title: str, *, partner: bool = False, then=None):
+    """A two-phase challenge (see MEASURES above) whose shortlist of Bright and Greenfield into
+    the bake-off is released (two days after phase 1 closed): (challenge, the bake-off phase)."""
+    from datetime import timedelta
+
+    from procure.assessment import services as assessment
+    from procure.db import utcnow
+
+    day = timedelta(days=1)
+    then = then or utcnow() - 90 * day
+    c, phase = _closed_challenge(session, title, partner=partner, contracts=2, then=then,
+                                 bake_off=True)
+    for address in (VIEWER, EXPERT):
+        _appoint(session, c, phase, address, now=then + 39 * day)
+    _assess_all(session, phase, (VIEWER, EXPERT), SHORTLIST_MARKS, now=then + 39 * day)
+    lead, at = _user(session, LEAD), then + 40 * day
+    ids = {"challenge_id": c.id, "phase_id": phase.id}
+    board = assessment.ranking(session, phase)
+    assessment.record_decision(session, actor=lead, selected_ids=board.selection.default,
+                               reason="", now=at, **ids)
+    if partner:
+        assessment.approve_decision(session, actor=_user(session, PARTNER), now=at, **ids)
+    assessment.release_decision(session, actor=lead, now=at, **ids)
+    return c, assessment.load_phase(session, challenge_id=c.id, phase_id=c.phases[1].id)
+
+
+def _entrant(session, phase, address: str):
+    from sqlalchemy import select
+
+    from procure.bakeoff.models import BakeOffEntrant
+
+    return session.execute(select(BakeOffEntrant).where(
+        BakeOffEntrant.phase_id == phase.id,
+        BakeOffEntrant.organisation_id == _user(session, address).active_membership
+        .organisation_id)).scalar_one()
+
+
+def _invite(session, c, phase, *, now, closes_at) -> None:
+    from procure.bakeoff import services as bakeoff
+
+    bakeoff.invite_entrants(session, actor=_user(session, LEAD), challenge_id=c.id,
+                            phase_id=phase.id, closes_at=closes_at, now=now,
+                            contracts={e.id: BAKE_OFF_CONTRACT for e in phase.entrants})
+
+
+def _report(session, phase, address: str, measure, value: str, now, *, file: bool = False):
+    from flask import current_app
+
+    from procure.bakeoff import services as bakeoff
+
+    entrant = _entrant(session, phase, address)
+    report = bakeoff.report_measurement(
+        session, actor=_user(session, address), entrant_id=entrant.id, measure_id=measure.id,
+        value_text=value, evidence=f"Counted from our job sheets: {value} {measure.unit}.",
+        now=now)
+    if file:
+        bakeoff.add_evidence(session, actor=_user(session, address), entrant_id=entrant.id,
+                             measure_id=measure.id, filename="job-sheets.pdf",
+                             data=small_pdf("Our job sheets"), now=now,
+                             folder=current_app.config["UPLOAD_DIR"])
+    return report
+
+
+def assess_demonstrations(session, *, challenge_id: int, phase_id: int, now=None):
+    """VIEWER and EXPERT are appointed to a closed bake-off and give every demonstration
+    DEMONSTRATION_MARKS; returns the phase."""
+    from procure.assessment import services as assessment
+
+    phase = assessment.load_phase(session, challenge_id=challenge_id, phase_id=phase_id)
+    for address in (VIEWER, EXPERT):
+        _appoint(session, phase.challenge, phase, address, now=now)
+    phase = assessment.load_phase(session, challenge_id=challenge_id, phase_id=phase_id)
+    _assess_all(session, phase, (VIEWER, EXPERT), DEMONSTRATION_MARKS, now=now)
+    return assessment.load_phase(session, challenge_id=challenge_id, phase_id=phase_id)
+
+
+def accept_waiting_reports(session, *, challenge_id: int, phase_id: int) -> int:
+    """The lead's editor accepts every report of a closed bake-off still waiting; how many."""
+    from sqlalchemy import select
+
+    from procure.bakeoff import services as bakeoff
+    from procure.bakeoff.models import BakeOffEntrant, MeasurementReport, ReportStatus
+    from procure.db import utcnow
+
+    waiting = session.execute(select(MeasurementReport.id).join(BakeOffEntrant).where(
+        BakeOffEntrant.phase_id == phase_id,
+        MeasurementReport.status == ReportStatus.REPORTED)).scalars().all()
+    for report_id in waiting:
+        bakeoff.verify_measurement(session, actor=_user(session, LEAD), challenge_id=challenge_id,
+                                   phase_id=phase_id, report_id=report_id, outcome="accept",
+                                   value_text=None, reason="", now=utcnow())
+    return len(waiting)
+
+
+def _add_bake_offs(session) -> None:
+    """JOURNEY, UNINVITED, OPEN, CLOSED and AWARDING's bake-offs (see above), through the
+    services, the clock walked forward from 90 days ago."""
+    from datetime import timedelta
+
+    from procure.assessment import services as assessment
+    from procure.bakeoff import services as bakeoff
+    from procure.challenges import services as challenges
+    from procure.db import utcnow
+
+    day = timedelta(days=1)
+    now = utcnow()
+    then = now - 90 * day
+    _shortlisted(session, BAKE_OFF_JOURNEY, partner=True, then=then)
+    _shortlisted(session, BAKE_OFF_UNINVITED, then=then)
+
+    c, phase = _shortlisted(session, BAKE_OFF_OPEN, then=then)
+    _invite(session, c, phase, now=then + 41 * day, closes_at=now + 60 * day)
+    _report(session, phase, BRIGHT, phase.measures[0], REPORTED[BRIGHT][0], then + 45 * day,
+            file=True)
+
+    lead = _user(session, LEAD)
+    for title in (BAKE_OFF_CLOSED, BAKE_OFF_AWARDING):
+        c, phase = _shortlisted(session, title, then=then)
+        closes_at = then + 80 * day
+        _invite(session, c, phase, now=then + 41 * day, closes_at=closes_at)
+        first, second = phase.measures
+        reports = {}
+        for address in (BRIGHT, GREENFIELD):
+            for measure, value in zip(phase.measures, REPORTED[address], strict=True):
+                if title == BAKE_OFF_CLOSED and address == GREENFIELD \
+                        and measure.id == second.id:
+                    continue
+                reports[address, measure.id] = _report(session, phase, address, measure, value,
+                                                       then + 50 * day)
+            if title == BAKE_OFF_AWARDING:
+                _submit_proposal(session, address, phase, then + 55 * day)
+        challenges.advance_phases(session, now=closes_at + timedelta(hours=1))
+        ids = {"challenge_id": c.id, "phase_id": phase.id}
+        for (address, measure_id), report in reports.items():
+            if title == BAKE_OFF_CLOSED and (address, measure_id) != (BRIGHT, first.id):
+                continue
+            corrected = (address, measure_id) == (GREENFIELD, first.id)
+            bakeoff.verify_measurement(
+                session, actor=lead, report_id=report.id, now=closes_at + day,
+                outcome="correct" if corrected else "accept",
+                value_text=CORRECTION[0] if corrected else None,
+                reason=CORRECTION[1] if corrected else "", **ids)
+        if title == BAKE_OFF_AWARDING:
+            phase = assess_demonstrations(session, now=closes_at + 2 * day, **ids)
+            board = assessment.ranking(session, phase)
+            assessment.record_decision(session, actor=lead, selected_ids=board.selection.default,
+                                       reason="The best final score, and the best outcomes.",
+                                       now=closes_at + 3 * day, **ids)
 
 
 def find_ids(session) -> dict[str, int | str]:
@@ -483,7 +727,51 @@ def find_ids(session) -> dict[str, int | str]:
         "journey": journey.id,
         "journey_phase": journey.phases[0].id,
         "journey_bright": proposal(BRIGHT, journey).id,
+        # Bake-offs (see BAKE_OFF_JOURNEY and the others above), and the demo's concluded one.
+        **bake_off_ids("bake_off_journey", challenge(BAKE_OFF_JOURNEY)),
+        **bake_off_ids("uninvited", challenge(BAKE_OFF_UNINVITED)),
+        **bake_off_ids("open", challenge(BAKE_OFF_OPEN)),
+        **bake_off_ids("closed", challenge(BAKE_OFF_CLOSED)),
+        **bake_off_ids("awarding", challenge(BAKE_OFF_AWARDING)),
+        **bake_off_ids("falls", challenge(FALLS)),
     }
+
+
+def bake_off_ids(key: str, c) -> dict[str, int]:
+    """A bake-off challenge's ids: ``<key>``, ``<key>_phase`` (the bake-off), its measures
+    ``<key>_measure_1`` and ``_2``, and for Bright and Greenfield (as ``bright`` and
+    ``greenfield``) the entrant ``<key>_<who>``, each report ``<key>_<who>_report_<n>`` and the
+    demonstration proposal ``<key>_<who>_demonstration``, where there are."""
+    from sqlalchemy import select
+
+    from procure.accounts.models import User
+    from procure.bakeoff.models import BakeOffEntrant
+    from procure.submissions.models import Proposal
+
+    session = object_session(c)
+    phase = next(p for p in c.phases if p.kind == "bake_off")
+    found = {key: c.id, f"{key}_phase": phase.id}
+    for n, measure in enumerate(phase.measures, start=1):
+        found[f"{key}_measure_{n}"] = measure.id
+    for who, address in (("bright", BRIGHT), ("greenfield", GREENFIELD)):
+        organisation_id = session.execute(select(User).where(User.email == address)
+                                          ).scalar_one().active_membership.organisation_id
+        entrant = session.execute(select(BakeOffEntrant).where(
+            BakeOffEntrant.phase_id == phase.id,
+            BakeOffEntrant.organisation_id == organisation_id)).scalar_one_or_none()
+        if entrant is None:
+            continue
+        found[f"{key}_{who}"] = entrant.id
+        for n, measure in enumerate(phase.measures, start=1):
+            report = entrant.report_for(measure.id)
+            if report is not None:
+                found[f"{key}_{who}_report_{n}"] = report.id
+        demonstration = session.execute(select(Proposal.id).where(
+            Proposal.phase_id == phase.id, Proposal.organisation_id == organisation_id)
+        ).scalar_one_or_none()
+        if demonstration is not None:
+            found[f"{key}_{who}_demonstration"] = demonstration
+    return found
 
 
 def _buffered(app: Flask):
@@ -534,6 +822,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     live.run(_add_drafts)
     live.run(_add_proposals)
     live.run(_add_assessments)
+    live.run(_add_bake_offs)
 
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
@@ -613,6 +902,14 @@ def new_context(browser: Browser, live_server: LiveServer,
 @pytest.fixture
 def page(new_context: Callable[..., BrowserContext]) -> Page:
     return new_context().new_page()
+
+
+def fill_date(page: Page, legend: str, day: date) -> None:
+    """Type a date into the GOV.UK day, month and year boxes of the fieldset ``legend``."""
+    group = page.get_by_role("group", name=legend, exact=True)
+    group.get_by_label("Day").fill(str(day.day))
+    group.get_by_label("Month").fill(str(day.month))
+    group.get_by_label("Year").fill(str(day.year))
 
 
 def sign_in(page: Page, address: str, password: str = DEMO_PASSWORD) -> None:

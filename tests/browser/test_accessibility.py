@@ -45,6 +45,17 @@ WITHDRAWN = "/proposals/{home_withdrawn}"
 # Greenfield's and EXPERT has not; {ready} is assessed and moderated, {awaiting} (co-funded by
 # HEALTH_EDITOR's board) has a decision waiting for the board's approval, {released} is released.
 DAMP_PHASE = "/challenges/{damp}/phases/{damp_phase}"
+# Bake-offs (conftest): {uninvited}'s entrants are not invited yet; {open} is open, SUPPLIER
+# having reported its first measure (with a file); {closed} has closed with SUPPLIER's first
+# report accepted and the others waiting; {awarding}'s award to SUPPLIER waits for its contract;
+# {falls} is the demo's concluded challenge, its 6-month check-in due.
+UNINVITED = "/challenges/{uninvited}/phases/{uninvited_phase}"
+OPEN_ENTRY = "/bake-off/{open_bright}"
+CLOSED = "/challenges/{closed}/phases/{closed_phase}"
+AWARDING = "/challenges/{awarding}/phases/{awarding_phase}"
+FALLS = "/challenges/{falls}"
+FALLS_PHASE = "/challenges/{falls}/phases/{falls_phase}"
+CHECK_IN = FALLS + "/check-ins/6"
 ASSESS_BRIGHT = "/assessments/proposals/{damp_bright}"
 ASSESS_GREENFIELD = "/assessments/proposals/{damp_greenfield}"
 
@@ -130,6 +141,35 @@ def depart_without_reason(page: Page) -> None:
     expect(page.locator(".govuk-error-summary")).to_be_focused()
 
 
+def empty_and_submit(page: Page) -> None:
+    """Clear every box of the form, then send it: the errors of everything missing."""
+    boxes = page.locator("main form input[type=text]")
+    for n in range(boxes.count()):
+        boxes.nth(n).fill("")
+    submit_empty(page)
+
+
+def choose_and_submit(choice: str, values: dict[str, str] | None = None
+                      ) -> Callable[[Page], None]:
+    """Choose a radio (by selector), revealing what it reveals, type ``values`` (by selector)
+    and send the form: the errors of the revealed fields, shown in them."""
+    def then(page: Page) -> None:
+        page.locator(choice).check()
+        for selector, value in (values or {}).items():
+            page.locator(selector).fill(value)
+        submit_empty(page)
+        expect(page.locator(choice)).to_be_checked()
+        expect(page.locator("main .govuk-radios__conditional").first).to_be_visible()
+    return then
+
+
+def shows(selector: str) -> Callable[[Page], None]:
+    """The page as it opens, with ``selector`` on it (what the case is about)."""
+    def then(page: Page) -> None:
+        expect(page.locator(selector).first).to_be_visible()
+    return then
+
+
 def press(button: str) -> Callable[[Page], None]:
     """Press one of several forms' buttons with the form as it is: its errors."""
     def then(page: Page) -> None:
@@ -188,7 +228,8 @@ CASES: dict[str, Case] = {
     "challenge-draft-invited-partner-errors": Case(
         FLOOD, user=HEALTH_EDITOR,
         then=fill_and_submit({"#pledge": "abc"}, "main form button[name=accept]")),
-    "challenges-mine": Case("/challenges/mine", user=COUNCIL_EDITOR),
+    "challenges-mine": Case("/challenges/mine", user=COUNCIL_EDITOR,
+                            then=shows("main a[href$='/check-ins/6']")),  # the check-in task
     "challenges-mine-partner": Case("/challenges/mine", user=HEALTH_EDITOR),
     # Writing a draft (errors are refused, so they change nothing).
     "challenge-new": Case("/challenges/new", user=COUNCIL_EDITOR),
@@ -237,7 +278,8 @@ CASES: dict[str, Case] = {
     "notifications-errors": Case("/account/notifications", user=SUPPLIER_WAITING,
                                  then=press("main form[action$='/notifications/follow'] button")),
     # Proposals: the supplier's task list in each state, its sections, check and submit.
-    "proposals-mine": Case("/proposals", user=SUPPLIER),
+    "proposals-mine": Case("/proposals", user=SUPPLIER,
+                           then=shows("main a[href^='/bake-off/']")),  # and its bake-offs
     "proposal-task-list": Case(DRAFT, user=SUPPLIER),
     "proposal-submitted": Case(SUBMITTED, user=SUPPLIER),
     "proposal-withdrawn": Case(WITHDRAWN, user=SUPPLIER_WAITING),
@@ -326,6 +368,57 @@ CASES: dict[str, Case] = {
     "feedback-selected": Case("/proposals/{released_bright}/feedback", user=SUPPLIER),
     "feedback-not-selected": Case("/proposals/{released_greenfield}/feedback",
                                   user=SUPPLIER_WAITING),
+    # Bake-offs: inviting the entrants, the entrant's reports, verification and the results.
+    "bake-off-entrants-invite": Case(UNINVITED + "/entrants", user=COUNCIL_EDITOR),
+    "bake-off-entrants-invite-errors": Case(UNINVITED + "/entrants", user=COUNCIL_EDITOR,
+                                            then=empty_and_submit),
+    "bake-off-entrants-invite-bad-values": Case(
+        UNINVITED + "/entrants", user=COUNCIL_EDITOR, then=fill_and_submit({
+            "main input[id$='_value'] >> nth=0": "lots",
+            "main input[id$='_starts_on-day'] >> nth=0": "31",
+            "main input[id$='_starts_on-month'] >> nth=0": "2",
+            "main input[id$='_starts_on-year'] >> nth=0": "2027",
+            "#closes_at-day": "1", "#closes_at-month": "1", "#closes_at-year": "2020",
+            "#closes_time": "25:61"})),
+    "bake-off-entrants-invited": Case("/challenges/{open}/phases/{open_phase}/entrants",
+                                      user=COUNCIL_EDITOR),
+    "bake-off-entry": Case(OPEN_ENTRY, user=SUPPLIER),
+    "bake-off-entry-concluded": Case("/bake-off/{falls_bright}", user=SUPPLIER),
+    "bake-off-report": Case(OPEN_ENTRY + "/measures/{open_measure_1}", user=SUPPLIER),
+    "bake-off-report-errors": Case(OPEN_ENTRY + "/measures/{open_measure_2}", user=SUPPLIER,
+                                   then=submit_empty),
+    "bake-off-report-bad-value": Case(OPEN_ENTRY + "/measures/{open_measure_2}", user=SUPPLIER,
+                                      then=fill_and_submit({"#value": "about twelve"})),
+    "bake-off-report-upload-errors": Case(OPEN_ENTRY + "/measures/{open_measure_1}",
+                                          user=SUPPLIER, then=upload_wrong_file),
+    "bake-off-measurements": Case(CLOSED + "/measurements", user=COUNCIL_EDITOR),
+    "bake-off-verify": Case(CLOSED + "/measurements/{closed_greenfield_report_1}",
+                            user=COUNCIL_EDITOR),
+    "bake-off-verify-errors": Case(CLOSED + "/measurements/{closed_greenfield_report_1}",
+                                   user=COUNCIL_EDITOR, then=submit_empty),
+    "bake-off-verify-correct-errors": Case(
+        CLOSED + "/measurements/{closed_greenfield_report_1}", user=COUNCIL_EDITOR,
+        then=choose_and_submit("main input[name=outcome][value=correct]", {"#value": "lots"})),
+    "bake-off-results": Case(FALLS_PHASE + "/results", user=COUNCIL_EDITOR,
+                             then=shows("main svg[role=img]")),
+    "bake-off-assessment-overview": Case(AWARDING + "/assessment", user=COUNCIL_EDITOR),
+    # The award's contracts, the concluded challenge and its adoption check-in.
+    "decision-award-awaiting-contract": Case(AWARDING + "/decision", user=COUNCIL_EDITOR),
+    "award-contract": Case(AWARDING + "/decision/contracts/{awarding_bright_demonstration}",
+                           user=COUNCIL_EDITOR),
+    "award-contract-errors": Case(AWARDING + "/decision/contracts/{awarding_bright_demonstration}",
+                                  user=COUNCIL_EDITOR, then=empty_and_submit),
+    "award-contract-bad-values": Case(
+        AWARDING + "/decision/contracts/{awarding_bright_demonstration}", user=COUNCIL_EDITOR,
+        then=fill_and_submit({"#value": "lots", "#starts_on-day": "1", "#starts_on-month": "6",
+                              "#starts_on-year": "2027", "#ends_on-day": "31",
+                              "#ends_on-month": "5", "#ends_on-year": "2027"})),
+    "decision-award-released": Case(FALLS_PHASE + "/decision", user=COUNCIL_EDITOR),
+    "challenge-concluded": Case(FALLS, then=shows("main #award")),
+    "check-in": Case(CHECK_IN, user=COUNCIL_EDITOR),
+    "check-in-errors": Case(CHECK_IN, user=COUNCIL_EDITOR, then=submit_empty),
+    "check-in-errors-revealed": Case(CHECK_IN, user=COUNCIL_EDITOR, then=choose_and_submit(
+        "main input[name=in_use][value=yes]", {"main input[name^=value_] >> nth=0": "lots"})),
     "403": Case("/admin", user=VIEWER, status=403),
     "404": Case("/no-such-page", status=404),
     "csrf-failure": Case("/sign-in", then=submit_forged_form),

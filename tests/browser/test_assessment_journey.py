@@ -2,14 +2,16 @@
 with Bright's proposal: the lead's editor appoints a colleague and invites an independent
 expert, who signs in through the e-mailed link and accepts; each assessor declares no conflict
 and scores on their own, without seeing the other's marks, and they disagree by 2 points on one
-criterion; the editor, as moderator, records an agreed score and the decision the ranking
-gives; the partner authority's editor approves it from the e-mail; the lead's editor releases
-it; and the supplier reads its total and the assessors' comments, with no assessor named."""
+criterion; the editor, as moderator, records an agreed score, then the award the ranking gives
+with its reason, and the contract; the partner authority's editor approves it from the e-mail;
+the lead's editor releases it; and the supplier reads its total and the assessors' comments,
+with no assessor named."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import date
 
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
@@ -23,6 +25,7 @@ from tests.browser.conftest import (
     PARTNER,
     VIEWER,
     LiveServer,
+    fill_date,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
@@ -39,6 +42,7 @@ EXPERTS = {HEALTHIER: (2, "The health benefit is asserted rather than measured."
            FEASIBILITY: (3, "Sensors of this kind are proven."),
            VALUE: (2, "Running costs after the pilot are not given.")}
 AGREED = "The moderators agreed 3: the benefit is plausible but not yet measured."
+AWARDED = "The only proposal, and above the threshold: a realistic plan at a fair price."
 
 
 def heading(page: Page):
@@ -173,10 +177,26 @@ def test_two_assessors_moderation_approval_release_and_feedback(
     expect(ranking.locator("tbody tr", has_text=SUPPLIER)).to_contain_text("72.50%")
     expect(ranking.locator("tbody tr", has_text=SUPPLIER)).to_contain_text("Default selection")
     expect(lead.get_by_label(f"{SUPPLIER} – 72.50%")).to_be_checked()
+    lead.get_by_role("button", name="Record decision").click()  # an award is always explained
+    expect(lead.locator(".govuk-error-summary")).to_be_focused()
+    lead.get_by_label("Why are you making this award, or no award?").fill(AWARDED)
     lead.get_by_role("button", name="Record decision").click()
     expect(success(lead)).to_contain_text("The decision is recorded.")
     expect(lead.locator("main")).to_contain_text(f"{HEALTH}: waiting for approval")
     expect(lead.get_by_role("button", name="Release the decision to suppliers")).to_have_count(0)
+
+    # The partner approves the award with its contract: the lead's editor records it first.
+    contracts = lead.locator("main table", has=lead.get_by_role("columnheader", name="Starts"))
+    expect(contracts.locator("tbody tr", has_text=SUPPLIER)).to_contain_text("Not recorded yet")
+    lead.get_by_role("link", name=f"Record the contract with {SUPPLIER}").click()
+    expect(heading(lead)).to_have_text(f"The contract awarded to {SUPPLIER}")
+    lead.get_by_label("Value of the contract").fill("45,000")
+    fill_date(lead, "Start date", date(2027, 6, 1))
+    fill_date(lead, "End date", date(2027, 8, 31))
+    lead.get_by_role("button", name="Save the contract").click()
+    expect(success(lead)).to_contain_text(f"The contract with {SUPPLIER} is recorded.")
+    expect(contracts.locator("tbody tr", has_text=SUPPLIER)).to_contain_text("£45,000")
+    expect(contracts.locator("tbody tr", has_text=SUPPLIER)).to_contain_text("1 June 2027")
 
     # The partner's editor approves from the e-mail.
     partner = new_context(as_user=PARTNER).new_page()

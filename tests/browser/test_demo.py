@@ -1,11 +1,15 @@
-"""The demo data the live server was started with: the damp phase is half assessed, and
-loading the demo again (as ``make run`` does on every start) changes nothing."""
+"""The demo data the live server was started with: the damp phase is half assessed, the falls
+challenge went through a full bake-off to its award, and loading the demo again (as ``make
+run`` does on every start) changes nothing."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 import pytest
 
 from tests.browser.conftest import DAMP, EXPERT, VIEWER, LiveServer
+from tests.test_demo_load import EXPECTED, falls_state
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -35,12 +39,13 @@ def _counts(session) -> dict[str, int]:
     from procure.accounts.models import User
     from procure.assessment.models import AssessorAppointment, ConflictDeclaration
     from procure.audit.models import AuditEvent
+    from procure.bakeoff.models import AdoptionCheckIn, AwardContract, MeasurementReport
     from procure.challenges.models import Challenge
     from procure.submissions.models import Proposal
 
     return {model.__name__: session.execute(select(func.count()).select_from(model)).scalar_one()
             for model in (User, Challenge, Proposal, AssessorAppointment, ConflictDeclaration,
-                          AuditEvent)}
+                          AuditEvent, MeasurementReport, AwardContract, AdoptionCheckIn)}
 
 
 def test_the_damp_phase_is_half_assessed(live_server: LiveServer) -> None:
@@ -52,13 +57,27 @@ def test_the_damp_phase_is_half_assessed(live_server: LiveServer) -> None:
     }
 
 
+def test_the_falls_challenge_is_concluded_after_a_full_bake_off(live_server: LiveServer) -> None:
+    from procure.db import utcnow
+
+    state = live_server.run(falls_state)
+    released = state.pop("released_at")
+    # Other tests may answer the check-in; it was asked for 6 months after the award.
+    check_ins, _tasks = state.pop("check_ins"), state.pop("lead_tasks")
+    assert state == {k: v for k, v in EXPECTED.items() if k not in ("check_ins", "lead_tasks")}
+    assert [months for months, _recorded in check_ins] == [6]
+    assert utcnow() - timedelta(days=245) < released < utcnow() - timedelta(days=185)
+
+
 def test_loading_the_demo_again_changes_nothing(live_server: LiveServer) -> None:
     from procure.db import utcnow
     from procure.demo import load_demo
     from procure.demo_challenges import load_demo_challenges
 
-    before, state = live_server.run(_counts), live_server.run(_damp_state)
+    before = live_server.run(_counts)
+    state, falls = live_server.run(_damp_state), live_server.run(falls_state)
     live_server.run(lambda s: load_demo(s, now=utcnow()))
     assert live_server.run(lambda s: load_demo_challenges(s, now=utcnow())) == []
     assert live_server.run(_counts) == before
     assert live_server.run(_damp_state) == state
+    assert live_server.run(falls_state) == falls
