@@ -37,6 +37,8 @@ ERROR_MESSAGES = {
     "reason_missing": _l(
         "Explain why your selection is different from the one the ranking gives"),
     "award_reason_missing": _l("Explain why you are making this award"),
+    "shortlist_empty": _l("Select at least one supplier to go on to the next phase. If none "
+                          "should, cancel the challenge and give the reason"),
     "no_award_reason_missing": _l("Explain why you are making no award"),
     "verification_outstanding": _l(
         "Every reported measurement must be verified before the award can be recorded"),

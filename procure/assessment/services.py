@@ -837,6 +837,10 @@ def record_decision(session: Session, *, actor: Any, challenge_id: int, phase_id
         errors["selected"] = "selected_ineligible"
     elif scoring.departure_problem(chosen, board.selection, reason):
         errors["reason"] = "reason_missing"
+    elif kind == "shortlist" and not chosen:
+        # Nobody going on would leave the next phase waiting for good: choose someone, or
+        # cancel the challenge with a public reason.
+        errors["selected"] = "shortlist_empty"
     elif kind == "award" and not reason:
         # An award is explained, and so is deciding to award nothing.
         errors["reason"] = "award_reason_missing" if chosen else "no_award_reason_missing"
@@ -926,7 +930,8 @@ def release_decision(session: Session, *, actor: Any, challenge_id: int, phase_i
     if decision.kind == "award":
         bakeoff.on_award_released(session, phase=phase, decision=decision, actor=actor, now=now)
     else:
-        bakeoff.on_shortlist_released(session, phase=phase, decision=decision, now=now)
+        bakeoff.on_shortlist_released(session, phase=phase, decision=decision, actor=actor,
+                                      now=now)
     challenge = phase.challenge
     selected = set(decision.selected_ids)
     for result in decision.results:

@@ -75,9 +75,8 @@ def show_measurements(challenge_id: int, phase_id: int):
     """Every invited entrant's report of every measure, its evidence and its verification, for
     the lead and partner authorities once the bake-off has closed."""
     try:
-        phase = services.authorised_phase(get_session(), current_user,
-                                          Permission.BAKE_OFF_RESULTS, challenge_id=challenge_id,
-                                          phase_id=phase_id, now=utcnow())
+        phase = services.read_reports(get_session(), actor=current_user,
+                                      challenge_id=challenge_id, phase_id=phase_id, now=utcnow())
     except NotPermitted:
         phase = _sealed_phase(challenge_id, phase_id)
         return render_template("bakeoff/measurements.html", phase=phase,

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import JSON, ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from procure.accounts.models import Organisation
@@ -28,7 +28,7 @@ class BakeOffEntrant(Base):
     phase_id: Mapped[int] = mapped_column(ForeignKey("phases.id"), index=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     shortlisted_proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"))
-    contract_value_pence: Mapped[int | None]
+    contract_value_pence: Mapped[int | None] = mapped_column(BigInteger)
     contract_starts_on: Mapped[date | None]
     contract_ends_on: Mapped[date | None]
     created_at: Mapped[datetime]
@@ -111,7 +111,7 @@ class AwardContract(Base):
     decision_id: Mapped[int] = mapped_column(ForeignKey("decisions.id"), index=True)
     proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"))
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
-    value_pence: Mapped[int]
+    value_pence: Mapped[int] = mapped_column(BigInteger)
     starts_on: Mapped[date]
     ends_on: Mapped[date]
     recorded_at: Mapped[datetime]

@@ -111,7 +111,7 @@ def outcome_scores(session: Session, phase: Phase) -> tuple[dict[int, Decimal], 
 
 # --- entrants and their contracts ---------------------------------------------------------------
 
-def on_shortlist_released(session: Session, *, phase: Phase, decision: Decision,
+def on_shortlist_released(session: Session, *, phase: Phase, decision: Decision, actor: Any,
                           now: datetime) -> list[BakeOffEntrant]:
     """The suppliers shortlisted in ``phase`` become the entrants of the phase after it, each
     with a bake-off contract of that phase's value to confirm."""
@@ -129,7 +129,7 @@ def on_shortlist_released(session: Session, *, phase: Phase, decision: Decision,
         session.add(entrant)
         made.append(entrant)
     session.flush()
-    _audit(session, "phase", following.id, "bake_off.entrants_recorded", None, now,
+    _audit(session, "phase", following.id, "bake_off.entrants_recorded", actor, now,
            entrants=[e.organisation_id for e in made], decision=decision.id)
     return made
 
@@ -248,7 +248,16 @@ def entry_for_phase(session: Session, *, organisation_id: int, phase_id: int) ->
 # --- the entrant's reports ----------------------------------------------------------------------
 
 def _reporting(session: Session, actor: Any, entrant_id: int, now: datetime) -> BakeOffEntrant:
+    """The actor's entry, locked for a report while the bake-off takes them. The phase row is
+    read-locked first, as a submission does, so the close job either waits for this report
+    or has closed the phase, which then refuses it whatever the clock says; the entrant row
+    is locked so two members' changes (and the count of files) never cross."""
+    from procure.submissions.services import _phase_lock
+
     entrant = own_entry(session, actor=actor, entrant_id=entrant_id)
+    _phase_lock(session, entrant.phase_id)
+    session.execute(select(BakeOffEntrant.id).where(BakeOffEntrant.id == entrant.id)
+                    .with_for_update())
     if not can(actor, Permission.BAKE_OFF_REPORT, entrant):
         raise NotPermitted(str(Permission.BAKE_OFF_REPORT))
     phase = entrant.phase
@@ -360,6 +369,10 @@ def evidence_for_download(session: Session, *, actor: Any, file_id: int, now: da
     if m is not None and m.organisation_id == entrant.organisation_id:
         return evidence, storage.path_of(folder, evidence.stored_name)
     if not can(actor, Permission.BAKE_OFF_RESULTS, entrant.phase, now=now):
+        # A refused attempt to read sealed evidence is recorded, as for proposals.
+        _audit(session, "bake_off_entrant", entrant.id, "bake_off.evidence_read_refused", actor,
+               now, file=evidence.id)
+        _commit(session)
         raise NotFound("file")
     _audit(session, "bake_off_entrant", entrant.id, "bake_off.evidence_read", actor, now,
            file=evidence.id, sha256=evidence.sha256)
@@ -368,6 +381,18 @@ def evidence_for_download(session: Session, *, actor: Any, file_id: int, now: da
 
 
 # --- verifying ----------------------------------------------------------------------------------
+
+def read_reports(session: Session, *, actor: Any, challenge_id: int, phase_id: int,
+                 now: datetime) -> Phase:
+    """Every entrant's reports and evidence, for the lead and partner authorities once the
+    bake-off has closed; each reading is audited, as reading a proposal is."""
+    phase = authorised_phase(session, actor, Permission.BAKE_OFF_RESULTS,
+                             challenge_id=challenge_id, phase_id=phase_id, now=now)
+    _audit(session, "phase", phase.id, "bake_off.reports_read", actor, now,
+           entrants=[e.id for e in phase.entrants if e.invited_at is not None])
+    _commit(session)
+    return phase
+
 
 def _report(session: Session, report_id: int) -> MeasurementReport:
     report = session.execute(
@@ -488,6 +513,9 @@ def results(session: Session, *, actor: Any, challenge_id: int, phase_id: int,
             tied=bool(result and result.tied), eligible=bool(result and result.eligible),
             awarded=proposal is not None and proposal.id in awarded))
     rows.sort(key=lambda r: (r.rank is None, r.rank or 0, r.entrant.organisation.name))
+    _audit(session, "phase", phase.id, "bake_off.results_read", actor, now,
+           entrants=[r.entrant.id for r in rows])
+    _commit(session)
     return Results(phase=phase, rows=rows, blockers=board.blockers, waiting=waiting)
 
 
@@ -506,7 +534,9 @@ def record_contract(session: Session, *, actor: Any, challenge_id: int, phase_id
         raise NotPermitted(str(Permission.AWARD_CONTRACT))
     if proposal_id not in decision.selected_ids:
         raise NotFound("proposal")
-    budget = phase.challenge.budget_pence or None
+    # Together the award's contracts stay within the challenge's budget.
+    others = sum(c.value_pence for c in decision.contracts if c.proposal_id != proposal_id)
+    budget = max(phase.challenge.budget_pence - others, 0)
     errors = {k: "contract_value_above_budget" if v == "contract_value_above_maximum" else v
               for k, v in rules.contract_problems(value_pence, starts_on, ends_on, budget).items()}
     if errors:
@@ -555,6 +585,15 @@ def on_award_released(session: Session, *, phase: Phase, decision: Decision, act
         challenge.in_progress_at = now
     challenge.status = next_status(challenge.status, ChallengeAction.CONCLUDE)
     challenge.concluded_at = challenge.updated_at = now
+    # Entrants who sent no demonstration are in no ranking, but are told the result too.
+    ranked = {r["organisation_id"] for r in decision.results}
+    for entrant in getattr(phase, "entrants", ()):
+        if entrant.invited_at is not None and entrant.organisation_id not in ranked:
+            recipients.tell(session, members_of(session, entrant.organisation_id),
+                            key=f"decision_released:{decision.id}", template="decision_released",
+                            challenge=challenge, now=now, phase=phase.position, kind=decision.kind,
+                            selected=False,
+                            feedback_url=external_url("bakeoff.show_entry", entrant_id=entrant.id))
     audit.record(session, action="challenge.concluded", subject_type="challenge",
                  subject_id=challenge.id, actor_id=getattr(actor, "id", None), now=now,
                  data={"decision": decision.id, "awarded": decision.selected_ids,

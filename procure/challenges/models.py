@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from procure.accounts.models import Organisation, User
@@ -98,7 +98,7 @@ class ChallengeFunder(Base):
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     role: Mapped[str] = mapped_column(String(10))
     status: Mapped[str] = mapped_column(String(12))
-    pledge_pence: Mapped[int] = mapped_column(default=0)
+    pledge_pence: Mapped[int] = mapped_column(BigInteger, default=0)
     message: Mapped[str] = mapped_column(Text, default="")  # with an invitation or a request
     created_at: Mapped[datetime]
     decided_at: Mapped[datetime | None]
@@ -125,7 +125,7 @@ class Phase(Base):
     opens_at: Mapped[datetime | None]
     closes_at: Mapped[datetime | None] = mapped_column(index=True)
     contracts: Mapped[int | None]
-    max_value_pence: Mapped[int | None]
+    max_value_pence: Mapped[int | None] = mapped_column(BigInteger)
     duration_months: Mapped[int | None]
     min_assessments: Mapped[int] = mapped_column(default=2)
     threshold_percent: Mapped[int] = mapped_column(default=60)

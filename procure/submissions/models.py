@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from procure.accounts.models import Organisation
@@ -39,7 +39,7 @@ class Proposal(Base):
     status: Mapped[str] = mapped_column(String(12), index=True)
     summary: Mapped[str] = mapped_column(Text, default="")  # public once the phase is decided
     team: Mapped[str] = mapped_column(Text, default="")
-    price_pence: Mapped[int | None]
+    price_pence: Mapped[int | None] = mapped_column(BigInteger)
     timeline: Mapped[str] = mapped_column(Text, default="")
     declare_accurate: Mapped[bool] = mapped_column(default=False)
     declare_no_collusion: Mapped[bool] = mapped_column(default=False)

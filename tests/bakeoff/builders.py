@@ -109,7 +109,7 @@ class World:
 
 def bake_off_world(db, now: datetime, *, suppliers: int = 3, partner: bool = False,
                    code: str = "solution-quality", outcome_share: int = 50,
-                   shortlist: int = 2) -> World:
+                   shortlist: int = 2, decided: bool = True) -> World:
     """A two-phase challenge whose feasibility phase is decided: the ``shortlist`` best
     suppliers (default two) are shortlisted into the bake-off (their entrants recorded, not
     yet invited). Shortlisted suppliers after the first two score [3, 3] (75.00) in phase 1.
@@ -194,6 +194,8 @@ def bake_off_world(db, now: datetime, *, suppliers: int = 3, partner: bool = Fal
         for person in world.assessors:
             ab.assess(db, view, person, proposal, list(scores))
 
+    if not decided:  # phase 1 assessed, its decision still to make
+        return world
     decide(db, world, world.phase1, [p.id for p in world.proposals[:shortlist]],
            reason="The strongest proposals", at=world.decided_at)
     world.shortlisted = world.suppliers[:shortlist]

@@ -762,8 +762,9 @@ def test_recording_the_award_again_drops_the_contracts_of_suppliers_no_longer_se
     ids = world.ids()
     assessment.record_decision(db, actor=world.lead, selected_ids=[first, best],
                                reason="Both, to compare in use", now=world.after, **ids)
-    bb.record_contract(db, world, first)
-    bb.record_contract(db, world, best)
+    half = (2_000_000, *bb.AWARD_CONTRACT[1:])   # two contracts within the £60,000 budget
+    bb.record_contract(db, world, first, half)
+    bb.record_contract(db, world, best, half)
     assessment.approve_decision(db, actor=world.partner, now=world.after, **ids)
     decision = assessment.record_decision(db, actor=world.lead, selected_ids=[best],
                                           reason="The best results", now=world.after, **ids)

@@ -147,7 +147,7 @@ def test_inviting_with_mistakes_shows_each_by_its_field_and_changes_nothing(db, 
                   f"entrant_{two}_value": "lots", f"entrant_{two}_starts_on": ["1", "4", "2027"],
                   "closes_at": [str(past.day), str(past.month), str(past.year)]}))
     assert response.status_code == 400
-    assert "The value must not be more than the maximum" in field_error(
+    assert "more than the phase's maximum value of a contract" in field_error(
         response, f"entrant_{one}_value")
     assert field_error(response, f"entrant_{one}_starts_on") == \
         "Enter the date the contract starts"
