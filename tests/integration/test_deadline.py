@@ -395,8 +395,11 @@ def test_two_close_jobs_at_once_close_the_phase_once(live_app, broker):
         try:
             runs = [pool.submit(close_job, live_app, deadline, pids, name)
                     for name in ("first", "second")]
-            for name in ("first", "second"):
-                assert waiting(blockers, pids, name) <= {holder_pid, pids["first"], pids["second"]}
+            # Both runs wait (each registers its pid once it has a connection); only then
+            # can each be checked to be waiting for nothing but the holder and the other run.
+            blocked = {name: waiting(blockers, pids, name) for name in ("first", "second")}
+            for by in blocked.values():
+                assert by <= {holder_pid, pids["first"], pids["second"]}
         finally:
             holder.rollback()
         moved = sorted(run.result(WAIT) for run in runs)
