@@ -20,9 +20,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from procure.accounts.models import Membership, User
+from procure.accounts.models import User
 from procure.assessment import services as assessment
 from procure.assessment.models import Decision, DecisionStatus
+from procure.assessment.services import _audit, _commit, _text
 from procure.audit import services as audit
 from procure.bakeoff import outcomes, rules
 from procure.bakeoff.models import (
@@ -49,35 +50,14 @@ from procure.permissions import Permission, can
 from procure.submissions import rules as file_rules
 from procure.submissions import storage
 from procure.submissions.models import Proposal
+from procure.submissions.services import _organisation_members, _phase_lock
 
 MAX_EVIDENCE_FILES = 3
 
 
-def _text(value: str | None) -> str:
-    return (value or "").replace("\x00", "").replace("\r\n", "\n").replace("\r", "\n").strip()
-
-
-def _audit(session: Session, subject_type: str, subject_id: int, action: str, actor: Any,
-           now: datetime, **data: Any) -> None:
-    audit.record(session, action=action, subject_type=subject_type, subject_id=subject_id,
-                 actor_id=getattr(actor, "id", None), now=now, data=data or None)
-
-
-def _commit(session: Session) -> None:
-    try:
-        session.commit()
-    except Exception:
-        session.rollback()
-        raise
-
-
 def members_of(session: Session, organisation_id: int) -> list[User]:
     """The active, confirmed members of a supplier organisation."""
-    return list(session.execute(
-        select(User).join(Membership, Membership.user_id == User.id)
-        .where(Membership.organisation_id == organisation_id, Membership.status == "active",
-               User.is_disabled.is_(False), User.email_confirmed_at.is_not(None))
-        .order_by(User.id)).scalars())
+    return _organisation_members(session, organisation_id)
 
 
 def _measures(phase: Phase) -> list[outcomes.Measure]:
@@ -252,8 +232,6 @@ def _reporting(session: Session, actor: Any, entrant_id: int, now: datetime) -> 
     read-locked first, as a submission does, so the close job either waits for this report
     or has closed the phase, which then refuses it whatever the clock says; the entrant row
     is locked so two members' changes (and the count of files) never cross."""
-    from procure.submissions.services import _phase_lock
-
     entrant = own_entry(session, actor=actor, entrant_id=entrant_id)
     _phase_lock(session, entrant.phase_id)
     session.execute(select(BakeOffEntrant.id).where(BakeOffEntrant.id == entrant.id)
