@@ -45,6 +45,7 @@ def celery_settings(app: Flask) -> dict[str, Any]:
             "phases-advance": {"task": "procure.challenges.advance_phases", "schedule": 60.0},
             "proposals-remind": {"task": "procure.submissions.remind", "schedule": 300.0},
             "adoption-check-ins": {"task": "procure.bakeoff.check_ins", "schedule": 3600.0},
+            "records-sweep": {"task": "procure.record.sweep", "schedule": 60.0},
         },
     }
     if cfg["REDIS_URL"]:

@@ -37,6 +37,13 @@ from procure.challenges.models import (  # noqa: F401
 )
 from procure.db import Base  # noqa: F401
 from procure.notifications.models import OutboxMessage  # noqa: F401
+from procure.record.models import (  # noqa: F401
+    AdoptionInterest,
+    ChallengeRecord,
+    RecordAsset,
+    RecordCriterion,
+    RecordResult,
+)
 from procure.submissions.models import (  # noqa: F401
     Attachment,
     Proposal,

@@ -56,6 +56,11 @@ class Permission(StrEnum):
     BAKE_OFF_RESULTS = "bakeoff:results"
     AWARD_CONTRACT = "award:contract"
     CHECK_IN_RECORD = "checkin:record"
+    RECORD_PREPARE = "record:prepare"
+    RECORD_EDIT = "record:edit"
+    RECORD_PUBLISH = "record:publish"
+    RECORD_REUSE = "record:reuse"
+    RECORD_INTEREST = "record:interest"
 
 
 def _signed_in(user: Any) -> bool:
@@ -235,6 +240,32 @@ def _bake_off_rule(user: Any, permission: Permission, obj: Any, now: datetime | 
     return False
 
 
+def _record_rule(user: Any, permission: Permission, challenge: Any) -> bool:
+    """The open record. ``obj`` is the challenge (its ``record`` may not exist yet)."""
+    from procure.record import rules as record_rules
+
+    if challenge is None:
+        return False
+    record = getattr(challenge, "record", None)
+    status = record.status if record is not None else None
+    match permission:
+        case Permission.RECORD_PREPARE:
+            # The lead authority's members follow the record from conclusion to publication.
+            return _lead(user, challenge) and (
+                challenge.status == "published" or record_rules.publishable(
+                    challenge.status, challenge.opened_at is not None))
+        case Permission.RECORD_EDIT | Permission.RECORD_PUBLISH:
+            return (_lead(user, challenge, role="editor") and record_rules.editable(
+                status, challenge.status, challenge.opened_at is not None))
+        case Permission.RECORD_REUSE:
+            return status == "published" and _authority_member(user, role="editor", verified=True)
+        case Permission.RECORD_INTEREST:
+            return (status == "published" and record.outcome == "awarded"
+                    and not _lead(user, challenge)
+                    and _authority_member(user, role="editor", verified=True))
+    return False
+
+
 def _accepted_partner_editor(user: Any, challenge: Any) -> Any:
     partner = _partner_row(user, challenge)
     if partner is None or partner.status != "accepted":
@@ -354,6 +385,8 @@ def can(user: Any, permission: Permission, obj: Any = None, *, now: datetime | N
             return _assessment_rule(user, permission, obj, now)
         case _ if permission.value.startswith(("bakeoff:", "award:", "checkin:")):
             return _bake_off_rule(user, permission, obj, now)
+        case _ if permission.value.startswith("record:"):
+            return _record_rule(user, permission, obj)
     return False
 
 

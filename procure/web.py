@@ -55,11 +55,13 @@ def init_web(app: Flask) -> None:
     from procure.challenges.following_views import bp as following_bp
     from procure.challenges.views import bp as challenges_bp
     from procure.pages.views import bp as pages_bp
+    from procure.record import views as record_views  # noqa: F401 - its routes, on record_bp
+    from procure.record.blueprint import bp as record_bp
     from procure.submissions.views import bp as proposals_bp
     from procure.values.views import bp as values_bp
 
     for bp in (pages_bp, accounts_bp, organisations_bp, admin_bp, challenges_bp, authoring_bp,
-               following_bp, values_bp, proposals_bp, assessment_bp, bakeoff_bp):
+               following_bp, values_bp, proposals_bp, assessment_bp, bakeoff_bp, record_bp):
         app.register_blueprint(bp)
 
     @app.before_request

@@ -82,3 +82,23 @@ def ask_for_check_ins() -> int:
     from procure.db import get_session, utcnow
 
     return ask(get_session(), now=utcnow())
+
+
+@celery.task(name="procure.record.publish")
+@_in_app
+def publish_record(record_id: int) -> bool:
+    """Freeze and publish one open record (a no-op unless it is queued)."""
+    from procure.db import get_session, utcnow
+    from procure.record.services import publish_record as publish
+
+    return publish(get_session(), int(record_id), now=utcnow())
+
+
+@celery.task(name="procure.record.sweep")
+@_in_app
+def sweep_publications() -> int:
+    """Publish the queued records whose job was lost."""
+    from procure.db import get_session, utcnow
+    from procure.record.services import sweep_publications as sweep
+
+    return sweep(get_session(), now=utcnow())

@@ -53,8 +53,12 @@ class Challenge(Base):
     published_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
     cancel_reason: Mapped[str] = mapped_column(Text, default="")
+    # A challenge started by reusing another's open record.
+    derived_from_id: Mapped[int | None] = mapped_column(ForeignKey("challenges.id"), index=True)
 
     lead_organisation: Mapped[Organisation] = relationship(foreign_keys=[lead_organisation_id])
+    derived_from: Mapped[Challenge | None] = relationship(remote_side=[id],
+                                                          foreign_keys=[derived_from_id])
     tags: Mapped[list[ChallengeTag]] = relationship(
         order_by="ChallengeTag.tag", cascade="all, delete-orphan")
     funders: Mapped[list[ChallengeFunder]] = relationship(
