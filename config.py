@@ -7,6 +7,7 @@ app is created, so a test or a worker can set variables first.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,6 +95,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("PROCURE_TRUSTED_PROXIES", "0",
             "How many reverse proxies in front set X-Forwarded-For/-Proto (for per-address "
             "rate limits and HTTPS detection)."),
+    Setting("PROCURE_OCID_PREFIX", "ocds-procur",
+            "The OCDS ocid prefix of this publisher: `ocds-` and six lower-case letters or "
+            "digits, as registered with the Open Contracting Partnership."),
+    Setting("PROCURE_PUBLISHER_NAME", "Procure",
+            "The publisher named in open data packages and feeds."),
     Setting("PROCURE_TEST_DATABASE_URL", "(unset)",
             "Tests only: also run the suite on this PostgreSQL server."),
 )
@@ -131,6 +137,11 @@ class Config:
         self.SIGNIN_LIMITS_ACCOUNT = _env(
             "PROCURE_SIGNIN_LIMITS_ACCOUNT", "5 per minute; 30 per hour")
         self.TRUSTED_PROXIES = _int("PROCURE_TRUSTED_PROXIES", 0)
+        self.OCID_PREFIX = _env("PROCURE_OCID_PREFIX", "ocds-procur")
+        if not re.fullmatch(r"ocds-[a-z0-9]{6}", self.OCID_PREFIX):
+            raise RuntimeError("PROCURE_OCID_PREFIX must be 'ocds-' and six lower-case letters "
+                               "or digits")
+        self.PUBLISHER_NAME = _env("PROCURE_PUBLISHER_NAME", "Procure")
         self.RECORD_JOBS = False  # tests record enqueued jobs instead of sending them
 
         # Framework settings derived from the above.

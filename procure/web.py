@@ -48,6 +48,9 @@ def init_web(app: Flask) -> None:
     from procure.accounts.organisation_views import bp as organisations_bp
     from procure.accounts.views import bp as accounts_bp
     from procure.admin.views import bp as admin_bp
+    from procure.api import ocds_views  # noqa: F401 - its routes, on api_bp
+    from procure.api import views as api_views  # noqa: F401 - its routes, on api_bp
+    from procure.api.blueprint import bp as api_bp
     from procure.assessment.views import bp as assessment_bp
     from procure.bakeoff import award_views, views  # noqa: F401 - their routes, on bakeoff_bp
     from procure.bakeoff.blueprint import bp as bakeoff_bp
@@ -55,13 +58,14 @@ def init_web(app: Flask) -> None:
     from procure.challenges.following_views import bp as following_bp
     from procure.challenges.views import bp as challenges_bp
     from procure.pages.views import bp as pages_bp
+    from procure.record import open_data_views  # noqa: F401 - its routes, on record_bp
     from procure.record import views as record_views  # noqa: F401 - its routes, on record_bp
     from procure.record.blueprint import bp as record_bp
     from procure.submissions.views import bp as proposals_bp
     from procure.values.views import bp as values_bp
 
     for bp in (pages_bp, accounts_bp, organisations_bp, admin_bp, challenges_bp, authoring_bp,
-               following_bp, values_bp, proposals_bp, assessment_bp, bakeoff_bp, record_bp):
+               following_bp, values_bp, proposals_bp, assessment_bp, bakeoff_bp, record_bp, api_bp):
         app.register_blueprint(bp)
 
     @app.before_request
