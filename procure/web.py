@@ -58,7 +58,7 @@ def init_web(app: Flask) -> None:
     from procure.challenges.following_views import bp as following_bp
     from procure.challenges.views import bp as challenges_bp
     from procure.pages.views import bp as pages_bp
-    from procure.record import open_data_views  # noqa: F401 - its routes, on record_bp
+    from procure.record import editor_views, open_data_views  # noqa: F401 - their routes, on record_bp
     from procure.record import views as record_views  # noqa: F401 - its routes, on record_bp
     from procure.record.blueprint import bp as record_bp
     from procure.submissions.views import bp as proposals_bp
