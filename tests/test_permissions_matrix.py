@@ -104,9 +104,10 @@ ON_PROPOSAL = {p for p in Permission if p.value.startswith("proposal:")}
 ON_ASSESSMENT = {p for p in Permission
                  if p.value.startswith(("assessor:", "assessment:", "decision:", "feedback:"))}
 ON_BAKE_OFF = {p for p in Permission if p.value.startswith(("bakeoff:", "award:", "checkin:"))}
+ON_RECORD = {p for p in Permission if p.value.startswith("record:")}
 MATRIX = [(role, permission, obj) for role in ROLES for permission in Permission
           for obj in OBJECTS
-          if permission not in ON_CHALLENGE | ON_PROPOSAL | ON_ASSESSMENT | ON_BAKE_OFF]
+          if permission not in ON_CHALLENGE | ON_PROPOSAL | ON_ASSESSMENT | ON_BAKE_OFF | ON_RECORD]
 
 
 def test_table_covers_every_role_and_every_permission_is_granted_to_someone():
@@ -120,16 +121,20 @@ def test_table_covers_every_role_and_every_permission_is_granted_to_someone():
     assert set(BAKE_OFF_ALLOWED) == set(PROPOSAL_ROLES)
     assert set(BAKE_OFF_SITUATIONS) == ON_BAKE_OFF
     assert not ON_BAKE_OFF & (ON_CHALLENGE | ON_PROPOSAL | ON_ASSESSMENT)
+    assert set(RECORD_ALLOWED) == set(CHALLENGE_ROLES)
+    assert not ON_RECORD & (ON_CHALLENGE | ON_PROPOSAL | ON_ASSESSMENT | ON_BAKE_OFF)
     granted = {p for pairs in ALLOWED.values() for p, _ in pairs}
     granted |= {p for perms in CHALLENGE_ALLOWED.values() for p in perms}
     granted |= {p for perms in PROPOSAL_ALLOWED.values() for p in perms}
     granted |= {p for perms in ASSESSMENT_ALLOWED.values() for p in perms}
     granted |= {p for perms in BAKE_OFF_ALLOWED.values() for p in perms}
+    granted |= {p for perms in RECORD_ALLOWED.values() for p in perms}
     assert granted == set(Permission), "add rows for a new permission"
     # Every situation a permission is allowed in is one the table asks about.
     for table, situations in ((PROPOSAL_ALLOWED, SITUATIONS),
                               (ASSESSMENT_ALLOWED, ASSESSMENT_SITUATIONS),
-                              (BAKE_OFF_ALLOWED, BAKE_OFF_SITUATIONS)):
+                              (BAKE_OFF_ALLOWED, BAKE_OFF_SITUATIONS),
+                              (RECORD_ALLOWED, {p: RECORD_SITUATIONS for p in ON_RECORD})):
         for role, perms in table.items():
             for permission, allowed in perms.items():
                 assert allowed <= set(situations[permission]), (role, permission)
@@ -802,6 +807,102 @@ def test_an_invited_entrant_starts_a_proposal_in_the_bake_off_and_nobody_else_do
                  "disabled supplier editor", "lead editor", "admin"):
         assert can(PROPOSAL_ROLES[role](), P.PROPOSAL_START, invited) is False, role
     assert can(PROPOSAL_ROLES["supplier editor"](), P.PROPOSAL_START, waiting) is False
+
+
+# --- the open record, by role and by where the challenge and its record stand ---------------
+
+def _recorded(status, record=None, *, outcome="awarded", opened=True):
+    """LEAD's challenge in ``status`` (opened to the public or not) with its record in the
+    state ``record`` (None: not started), of the given outcome once published."""
+    challenge = _challenge(status)
+    challenge.opened_at = NOW if opened else None
+    challenge.record = None if record is None else SimpleNamespace(
+        status=record, outcome=outcome if record == "published" else "")
+    return challenge
+
+
+# situation -> the challenge (with its record) asked about. Every record permission is asked
+# of the challenge.
+RECORD_SITUATIONS: dict[str, object] = {
+    "challenge draft": _recorded("draft", opened=False),
+    "challenge open": _recorded("open"),
+    "challenge in progress": _recorded("in_progress"),
+    "concluded, record not started": _recorded("concluded"),
+    "concluded, record being written": _recorded("concluded", "draft"),
+    "concluded, record queued": _recorded("concluded", "queued"),
+    "concluded, publication failed": _recorded("concluded", "failed"),
+    "published with an award": _recorded("published", "published"),
+    "published without an award": _recorded("published", "published", outcome="no_award"),
+    "cancelled after opening, record not started": _recorded("cancelled"),
+    "cancelled after opening, record being written": _recorded("cancelled", "draft"),
+    "cancelled after opening, record queued": _recorded("cancelled", "queued"),
+    "cancelled after opening, record published": _recorded(
+        "cancelled", "published", outcome="cancelled"),
+    "draft cancelled unseen": _recorded("cancelled", opened=False),
+}
+# The lead's members follow the record from the end of the challenge to its publication; its
+# editors write and publish it while it is neither queued nor published; once published, any
+# verified authority's editor may reuse it and, when it ended in an award, another authority's
+# editor may register interest in adopting the winning solution.
+RECORD_ENDED = {s for s in RECORD_SITUATIONS if s.startswith(("concluded", "published",
+                                                                "cancelled after opening"))}
+RECORD_WRITABLE = {"concluded, record not started", "concluded, record being written",
+                   "concluded, publication failed", "cancelled after opening, record not started",
+                   "cancelled after opening, record being written"}
+RECORD_PUBLISHED = {"published with an award", "published without an award",
+                    "cancelled after opening, record published"}
+RECORD_AWARDED = {"published with an award"}
+LEAD_WRITES_RECORD = {P.RECORD_PREPARE: RECORD_ENDED, P.RECORD_EDIT: RECORD_WRITABLE,
+                      P.RECORD_PUBLISH: RECORD_WRITABLE, P.RECORD_REUSE: RECORD_PUBLISHED}
+OTHER_EDITOR_READS_RECORD = {P.RECORD_REUSE: RECORD_PUBLISHED, P.RECORD_INTEREST: RECORD_AWARDED}
+
+# role -> permission -> the situations in which it is allowed; everything else is refused.
+RECORD_ALLOWED: dict[str, dict[Permission, set[str]]] = {
+    **{role: {} for role in CHALLENGE_ROLES},
+    "lead editor": LEAD_WRITES_RECORD,
+    # The lead's viewers follow the record but change nothing and reuse nothing.
+    "lead viewer": {P.RECORD_PREPARE: RECORD_ENDED},
+    # Co-funders and any other verified authority: reuse and (not the lead) adoption interest,
+    # by their editors only. An unverified authority, suppliers, a pending member, an
+    # independent expert and an admin as such get nothing.
+    "partner editor": OTHER_EDITOR_READS_RECORD,
+    "invited partner editor": OTHER_EDITOR_READS_RECORD,
+    "requesting partner editor": OTHER_EDITOR_READS_RECORD,
+    "declined partner editor": OTHER_EDITOR_READS_RECORD,
+    "unrelated authority editor": OTHER_EDITOR_READS_RECORD,
+}
+
+RECORD_MATRIX = [(role, permission, situation) for role in CHALLENGE_ROLES
+                 for permission in sorted(ON_RECORD) for situation in RECORD_SITUATIONS]
+
+
+@pytest.mark.parametrize("role, permission, situation", RECORD_MATRIX,
+                         ids=[f"{r}-{p}-{s}" for r, p, s in RECORD_MATRIX])
+def test_record_permission_matrix(role, permission, situation):
+    user = CHALLENGE_ROLES[role]()
+    expected = situation in RECORD_ALLOWED[role].get(permission, set())
+    assert can(user, permission, RECORD_SITUATIONS[situation]) is expected
+    if expected:
+        require(user, permission, RECORD_SITUATIONS[situation])
+    else:
+        with pytest.raises(NotPermitted):
+            require(user, permission, RECORD_SITUATIONS[situation])
+
+
+@pytest.mark.parametrize("permission", sorted(ON_RECORD))
+def test_record_permissions_need_a_challenge(permission):
+    for role in ("lead editor", "unrelated authority editor"):
+        assert can(CHALLENGE_ROLES[role](), permission, None) is False
+
+
+def test_record_permissions_answer_the_same_at_any_time():
+    for permission in ON_RECORD:
+        for situation, challenge in RECORD_SITUATIONS.items():
+            for role in ("lead editor", "unrelated authority editor"):
+                user = CHALLENGE_ROLES[role]()
+                answer = can(user, permission, challenge)
+                assert can(user, permission, challenge, now=BEFORE) is answer, (role, situation)
+                assert can(user, permission, challenge, now=AFTER) is answer, (role, situation)
 
 
 # --- every URL as every role ----------------------------------------------------------------

@@ -3,6 +3,7 @@ their licences, the catalogue's sort orders, and the text search reads. No datab
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Mapping
 from enum import StrEnum
 from typing import Any
@@ -99,8 +100,9 @@ def asset_problems(title: str, url: str, licence: str, description: str,
     """Field → error code for a reusable asset being added."""
     problems: dict[str, str] = {}
     if existing >= MAX_ASSETS:
+        # Said first: nothing typed in the title could make a full list take one more.
         problems["title"] = "assets_too_many"
-    if not title.strip():
+    elif not title.strip():
         problems["title"] = "asset_title_missing"
     elif len(title) > MAX_ASSET_TITLE:
         problems["title"] = "asset_title_too_long"
@@ -119,10 +121,19 @@ def _join(parts: Iterable[Any]) -> str:
     return "\n".join(str(p) for p in parts if p)
 
 
+def fold(text: str) -> str:
+    """Text without accents (ŵ → w, é → e), however it was typed (composed or not), so that
+    "dwr" finds "dŵr" on every database engine alike."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return unicodedata.normalize("NFC", "".join(ch for ch in decomposed
+                                                if not unicodedata.combining(ch)))
+
+
 def search_text(content: Mapping[str, Any]) -> tuple[str, str]:
     """What full-text search reads from a frozen record: (title, everything else) — the
     problem, the outcomes sought and measured, the lessons, the tags, in both languages.
-    Only what the record itself shows, so search can reveal nothing the record does not."""
+    Only what the record itself shows, so search can reveal nothing the record does not.
+    Accents are folded away (see ``fold``); queries are folded the same way."""
     c = content["challenge"]
     title = _join([c.get("title"), c.get("title_cy")])
     measures = [m.get("name") for p in content.get("phases", ()) for m in p.get("measures", ())]
@@ -131,4 +142,4 @@ def search_text(content: Mapping[str, Any]) -> tuple[str, str]:
                   *measures, content.get("lessons", {}).get("worked"),
                   content.get("lessons", {}).get("not_worked"),
                   " ".join(c.get("tags", ())), content.get("lead", {}).get("name")])
-    return title, body
+    return fold(title), fold(body)

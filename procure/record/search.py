@@ -20,6 +20,7 @@ from sqlalchemy import Select, column, func, literal_column, table, text
 from sqlalchemy.orm import Session
 
 from procure.record.models import ChallengeRecord
+from procure.record.rules import fold
 
 FTS_TABLE = "record_search"
 PG_INDEX = "ix_challenge_records_search"
@@ -37,10 +38,10 @@ def is_search_object(name: str | None) -> bool:
 
 
 def terms(query: str | None) -> list[str]:
-    """The words of a query, lower-cased, each at most 40 characters, at most eight of them,
-    without repeats. Pure: anything that is not a letter or a digit separates words."""
+    """The words of a query, without accents, lower-cased, each at most 40 characters, at most
+    eight of them, without repeats. Pure: anything not a letter or a digit separates words."""
     seen: list[str] = []
-    for word in _WORD.findall((query or "").casefold()):
+    for word in _WORD.findall(fold(query or "").casefold()):
         word = word.strip("_")[:MAX_TERM_LENGTH]
         if word and word not in seen:
             seen.append(word)

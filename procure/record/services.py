@@ -197,6 +197,9 @@ def request_publication(session: Session, *, actor: Any, challenge_id: int,
     challenge = load_challenge(session, challenge_id, lock=True)
     if not can(actor, Permission.CHALLENGE_VIEW, challenge):
         raise NotFound("challenge")
+    # Only the lead's members learn that it is already queued or published.
+    if not can(actor, Permission.RECORD_PREPARE, challenge):
+        raise NotPermitted(str(Permission.RECORD_PUBLISH))
     record = challenge.record
     if record is not None:
         session.refresh(record, with_for_update=True)
@@ -211,7 +214,8 @@ def request_publication(session: Session, *, actor: Any, challenge_id: int,
     record.status = RecordStatus.QUEUED
     record.requested_at = record.updated_at = now
     record.requested_by_id = actor.id
-    record.failure = ""
+    # Asked again after a failure: the job gets all its tries again.
+    record.failure, record.attempts = "", 0
     _audit(session, challenge.id, "record.publication_requested", actor, now)
     enqueue_after_commit(session, PUBLISH_TASK, record.id)
     _commit(session)

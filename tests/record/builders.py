@@ -20,10 +20,11 @@ NOT_WORKED = "Measuring cost per home took longer than planned."
 
 
 def concluded_world(db, now: datetime, *, suppliers: int = 3, partner: bool = True,
-                    award: bool = True) -> bb.World:
+                    award: bool = True, code: str = "solution-quality") -> bb.World:
     """A challenge concluded after a full bake-off: the first demonstration awarded (or no
-    award, with a reason)."""
-    world = bb.bake_off_world(db, now, suppliers=suppliers, partner=partner)
+    award, with a reason). ``code`` names the value framework: give each world of one test
+    its own."""
+    world = bb.bake_off_world(db, now, suppliers=suppliers, partner=partner, code=code)
     bb.full_bake_off(db, world)
     if award:
         bb.award(db, world)
@@ -54,10 +55,12 @@ def publish(db, world: bb.World, *, at: datetime | None = None,
     return db.get(ChallengeRecord, queued.id)
 
 
-def cancelled_world(db, now: datetime) -> bb.World:
-    """A bake-off challenge cancelled after its shortlist, with a public reason."""
-    world = bb.bake_off_world(db, now, suppliers=2, partner=False)
+def cancelled_world(db, now: datetime, *, code: str = "solution-quality") -> bb.World:
+    """A bake-off challenge cancelled after its shortlist, with a public reason; ``after`` is
+    then a day after the cancellation."""
+    world = bb.bake_off_world(db, now, suppliers=2, partner=False, code=code)
+    at = world.decided_at + DAY
     challenges.cancel_challenge(db, actor=world.lead, challenge_id=world.challenge.id,
-                                reason="The service was taken over by the health board",
-                                now=world.after)
+                                reason="The service was taken over by the health board", now=at)
+    world.after = at + DAY
     return world
