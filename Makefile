@@ -49,10 +49,14 @@ worker: setup
 beat: setup
 	$(BIN)/celery -A workers beat --loglevel=INFO
 
-# Time the ranking of a 1,000-proposal phase on a scratch SQLite database and write
-# bench/results.md. A measurement, not a test: nothing fails on a slow machine.
+# Time the ranking of a 1,000-proposal phase on a scratch SQLite database (RANKING_ARGS), then
+# the open record's exports and search at 10,000 and 100,000 published challenges on a scratch
+# PostgreSQL database beside PROCURE_BENCH_DATABASE_URL's (BENCH_ARGS, e.g.
+# BENCH_ARGS="--sizes 1000,10000" for a quick run); both write bench/results.md. Measurements,
+# not tests: nothing fails on a slow machine.
 bench: setup
-	$(BIN)/python bench/ranking.py $(BENCH_ARGS)
+	$(BIN)/python bench/ranking.py $(RANKING_ARGS)
+	$(BIN)/python bench/open_record.py $(BENCH_ARGS)
 
 lint: setup
 	$(BIN)/ruff check procure workers tests bench config.py wsgi.py

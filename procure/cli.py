@@ -109,6 +109,34 @@ def demo_load() -> None:
         click.echo(f"  {email:<34} {what}")
 
 
+@demo_cli.command("generate")
+@click.option("--challenges", "count", type=click.IntRange(min=1), required=True,
+              help="How many published challenges to make.")
+@click.option("--seed", type=int, default=2026, show_default=True,
+              help="The same seed makes the same challenges.")
+@click.option("--batch", type=click.IntRange(min=1, max=20_000), default=2_000,
+              show_default=True, help="Challenges per transaction.")
+def demo_generate(count: int, seed: int, batch: int) -> None:
+    """Make COUNT synthetic published challenges with their open records, in bulk (for load
+    tests and benchmarks; loads the shared values first if they are missing)."""
+    from procure.record.generate import generate
+    from procure.values.services import load_seed
+
+    session = get_session()
+    load_seed(session, now=utcnow())
+
+    def progress(made) -> None:
+        if made.challenges % (batch * 10) == 0 and made.challenges < count:
+            click.echo(f"  {made.challenges:,} of {count:,}")
+
+    made = generate(session, challenges=count, seed=seed, now=utcnow(), batch=batch,
+                    progress=progress)
+    outcomes = ", ".join(f"{n:,} {name.replace('_', ' ')}"
+                         for name, n in sorted(made.outcomes.items()))
+    click.echo(f"Made {made.challenges:,} published challenges ({outcomes}) with {made.phases:,} "
+               f"phases in {made.seconds:.1f}s ({made.challenges / made.seconds:,.0f} a second).")
+
+
 values_cli = AppGroup("values", help="The shared value frameworks.")
 
 

@@ -17,6 +17,8 @@ from procure.bakeoff import services as bakeoff
 from procure.bakeoff.models import AdoptionCheckIn
 from procure.challenges import clarifications, following, funding, services
 from procure.challenges.models import Challenge
+from procure.record import services as records
+from procure.record.rules import RecordStatus, editable
 from procure.submissions import lifecycle as proposal_lifecycle
 from procure.submissions import services as submissions
 from procure.values.services import current_frameworks, load_seed
@@ -213,12 +215,20 @@ def load_demo_challenges(session: Session, *, now: datetime) -> list[str]:
         _falls_challenge(session, eleri=eleri, hana=hana, now=now)
         made.append(FALLS)
     falls = session.execute(select(Challenge).where(Challenge.title == FALLS)).scalar_one_or_none()
-    if falls is not None and falls.status == "concluded" and session.execute(
+    if falls is not None and falls.status in ("concluded", "published") and session.execute(
             select(AdoptionCheckIn.id).where(AdoptionCheckIn.challenge_id == falls.id)).first() \
             is None:
         # Its award was released 7 months ago: the 6-month adoption check-in is due, and the
         # lead's editors are asked for it (as the scheduled job would).
         bakeoff.ask_for_check_ins(session, now=now)
+
+    if RURAL not in existing:
+        _rural_challenge(session, eleri=eleri, now=now)
+        made.append(RURAL)
+    if ROUTES not in existing:
+        _routes_challenge(session, eleri=eleri, gwen=gwen, now=now)
+        made.append(ROUTES)
+    publish_demo_records(session, eleri=eleri, now=now)
 
     bins = session.execute(select(Challenge).where(
         Challenge.title == "Fewer missed bin collections on rural lanes")).scalar_one_or_none()
@@ -770,6 +780,254 @@ def _falls_challenge(session: Session, *, eleri: User, hana: User, now: datetime
                                 now=day(201))
     assessment.release_decision(session, actor=eleri, challenge_id=c.id, phase_id=bake_off,
                                 now=day(203))
+
+
+# --- Published open records: an award, no award, and a challenge cancelled after it opened ---------
+
+RURAL = "Getting to hospital from rural villages"
+
+RURAL_PROBLEM = """People in our rural villages who do not drive miss about one hospital appointment
+in eight, because there is no bus at the right time and a taxi costs more than they can pay.
+
+We want to learn how people without a car could get to and from their appointments on time,
+whatever the weather, in Welsh or English, without a new service that only works while a grant
+lasts."""
+
+# What two suppliers sent to the one phase: (price in pence, summary, team, timeline, answer).
+RURAL_PROPOSALS = {
+    "supplier@bright.example": (
+        2_800_000,
+        "An app that matches patients with volunteer drivers from their own village, booked "
+        "when the appointment letter arrives.",
+        "Two developers and a volunteer coordinator.",
+        "Month 1: build the app. Months 2-3: recruit drivers and run it in two villages.",
+        "Patients book a volunteer driver in the app when their appointment is made."),
+    "supplier@steadysteps.example": (
+        2_200_000,
+        "A minibus that collects people from several villages on clinic days, with a phone "
+        "line to book a seat.",
+        "A transport planner, two drivers and a booking assistant who speaks Welsh.",
+        "Month 1: plan the routes. Months 2-3: run the minibus on clinic days.",
+        "A shared minibus runs on the days the clinics that most villagers attend are held."),
+}
+
+# Both assessors mark both proposals below the 60 % threshold, never more than a point apart.
+RURAL_MARKS = {
+    "supplier@bright.example": {
+        "healthier": ((2, 2), "Fewer missed appointments if drivers can be found; nothing shows "
+                              "they can be in winter."),
+        "userCentredDesign": ((2, 3), "Easy for people with a smartphone; many who need it "
+                                      "have none."),
+        "technicalFeasibility": ((3, 2), "The app is simple; recruiting drivers is the risk."),
+        "valueForMoney": ((2, 2), "Cheap to run, if the volunteers stay."),
+        "eligibility": (True, "Meets every eligibility condition."),
+        "dataProtectionSecurity": (True, "Appointment details are not shared with drivers."),
+    },
+    "supplier@steadysteps.example": {
+        "healthier": ((2, 1), "Reaches some appointments, but clinics are not held on the same "
+                              "days each week."),
+        "userCentredDesign": ((2, 2), "A phone line suits older people; the bus takes hours."),
+        "technicalFeasibility": ((2, 2), "Workable, but the routes are not yet planned."),
+        "valueForMoney": ((1, 2), "A minibus and two drivers cost a lot for few passengers."),
+        "eligibility": (True, "Eligible."),
+        "dataProtectionSecurity": (True, "Collects only names and phone numbers."),
+    },
+}
+
+RURAL_NO_AWARD = ("Neither proposal reached the quality threshold of 60 %. Both relied on drivers "
+                  "or routes we could not show would be there through the winter, when most "
+                  "appointments are missed. We will write a new challenge with the health board.")
+
+ROUTES = "Safer walking routes to school"
+
+ROUTES_PROBLEM = """Fewer than a third of our primary pupils walk or cycle to school, and parents tell
+us the reason is the traffic at the school gate and the roads without pavements on the way.
+
+We want to find which routes worry parents most, try changes that make them safer, and see
+whether more children walk or cycle as a result."""
+
+# What each published record says it learned, and what another authority can reuse.
+RECORDS = {
+    FALLS: {
+        "worked": "Running two different ideas side by side in the bake-off, with the same "
+                  "two measures for both, showed which one older people kept using: the "
+                  "visits, not the detectors. Agreeing the data sharing with the health board "
+                  "before the challenge opened saved months.",
+        "not_worked": "One supplier's take-up figure counted detectors that had been switched "
+                      "off; we now check reported results against the telecare logs before "
+                      "we accept them. Three months was too short to see fewer falls: the "
+                      "next bake-off should run for six.",
+        "assets": [
+            ("Falls risk model: source code and guide", "https://example.org/falls/risk-model",
+             "MIT", "Ranks people by their risk of falling from telecare, social care and "
+                    "falls-clinic records; runs on data every council and health board holds."),
+            ("Bake-off evaluation report", "https://example.org/falls/evaluation",
+             "OGL-UK-3.0", "How both prototypes were measured, the results and the "
+                           "corrections, with the measures' definitions."),
+        ],
+    },
+    RURAL: {
+        "worked": "Asking people who miss appointments how they travel, before writing the "
+                  "challenge, gave us a problem statement suppliers understood.",
+        "not_worked": "One phase was too little for an idea that depends on volunteers: both "
+                      "proposals needed a trial before anyone could say if it would last the "
+                      "winter. We should have invited the health board as a partner from the "
+                      "start.",
+        "assets": [
+            ("Survey of how patients travel to hospital", "https://example.org/rural/survey",
+             "OGL-UK-3.0", "Answers from 412 people in 18 villages, anonymised."),
+        ],
+    },
+    ROUTES: {
+        "worked": "Walking the routes with parents and pupils before writing the challenge "
+                  "found problems no traffic count shows.",
+        "not_worked": "We opened the challenge before checking what the Welsh Government's "
+                      "active travel fund would pay for; it now pays for the same work, so we "
+                      "cancelled it.",
+        "assets": [
+            ("Map of the routes parents worry about", "https://example.org/routes/map",
+             "OGL-UK-3.0", "Every route walked with parents, with what worried them on each."),
+        ],
+    },
+}
+
+
+def _rural_challenge(session: Session, *, eleri: User, now: datetime) -> None:
+    """A one-phase challenge concluded without an award: two proposals, both assessed below
+    the quality threshold, and the decision to award nothing released, 21 months ago."""
+    from flask import current_app
+
+    folder = current_app.config["UPLOAD_DIR"]
+    start = (now - 686 * DAY).replace(hour=9, minute=0, second=0, microsecond=0)
+
+    def day(n: int, hour: int = 10) -> datetime:
+        return start + n * DAY + timedelta(hours=hour - 9)
+
+    then = day(0)
+    c = services.create_challenge(session, actor=eleri, title=RURAL, now=then)
+    services.update_details(
+        session, actor=eleri, challenge_id=c.id, now=then,
+        summary="Help people without a car get to their hospital appointments from rural "
+                "villages, on time.",
+        problem_statement=RURAL_PROBLEM,
+        context="About 6,000 people over 70 live in villages with fewer than two buses a day.",
+        affected="People without a car in rural villages, their families and carers; the "
+                 "health board's outpatient clinics.",
+        outcomes_sought="Fewer missed appointments, at a cost per journey we can keep paying.")
+    services.update_welsh(session, actor=eleri, challenge_id=c.id, now=then,
+                          title_cy="Cyrraedd yr ysbyty o bentrefi gwledig",
+                          summary_cy="Helpu pobl heb gar i gyrraedd eu hapwyntiadau ysbyty o "
+                                     "bentrefi gwledig, mewn pryd.")
+    services.set_tags(session, actor=eleri, challenge_id=c.id,
+                      tags_text="transport, rural, health and care", now=then)
+    phase_id = _phase(session, eleri, c, then, kind="feasibility", opens=1 * DAY,
+                      closes=40 * DAY, contracts=2, max_value_pence=3_000_000, months=3,
+                      weights={"healthier": 30, "userCentredDesign": 25,
+                               "technicalFeasibility": 25, "valueForMoney": 20,
+                               "eligibility": None, "dataProtectionSecurity": None})
+    services.set_clarification_deadline(session, actor=eleri, challenge_id=c.id,
+                                        deadline=then + 20 * DAY, now=then)
+    funding.set_lead_pledge(session, actor=eleri, challenge_id=c.id, pledge_pence=6_000_000,
+                            now=then)
+    services.publish_challenge(session, actor=eleri, challenge_id=c.id, now=day(1))
+
+    def load() -> Any:
+        return assessment.load_phase(session, challenge_id=c.id, phase_id=phase_id)
+
+    for n, (email, text) in enumerate(RURAL_PROPOSALS.items()):
+        _falls_submit(session, _user(session, email), load(), text, day(10 + 4 * n), folder,
+                      "proposal.pdf")
+    services.advance_phases(session, now=day(40, hour=12))
+    assessors = _falls_assessors(session, eleri, c.id, phase_id, day(41))
+    _falls_assess(session, load(), assessors, RURAL_MARKS, day(42))
+    assessment.record_decision(session, actor=eleri, challenge_id=c.id, phase_id=phase_id,
+                               selected_ids=[], reason=RURAL_NO_AWARD, now=day(46))
+    assessment.release_decision(session, actor=eleri, challenge_id=c.id, phase_id=phase_id,
+                                now=day(47))
+
+
+def _routes_challenge(session: Session, *, eleri: User, gwen: User, now: datetime) -> None:
+    """A challenge opened to suppliers, asked about, then cancelled with a public reason
+    before its deadline, about half a year ago."""
+    then = (now - 200 * DAY).replace(hour=9, minute=0, second=0, microsecond=0)
+    c = services.create_challenge(session, actor=eleri, title=ROUTES, now=then)
+    services.update_details(
+        session, actor=eleri, challenge_id=c.id, now=then,
+        summary="Make the walk to school safer, so that more children walk or cycle.",
+        problem_statement=ROUTES_PROBLEM,
+        context="62 primary schools; 40 of them on roads with no pavement for part of the way.",
+        affected="Pupils and their parents; people living near the schools.",
+        outcomes_sought="More pupils walking or cycling to school, and fewer near misses "
+                        "reported at the gate.")
+    services.update_welsh(session, actor=eleri, challenge_id=c.id, now=then,
+                          title_cy="Llwybrau cerdded mwy diogel i'r ysgol",
+                          summary_cy="Gwneud y daith i'r ysgol yn fwy diogel, fel bod mwy o "
+                                     "blant yn cerdded neu'n beicio.")
+    services.set_tags(session, actor=eleri, challenge_id=c.id,
+                      tags_text="transport, schools, active travel", now=then)
+    _phase(session, eleri, c, then, kind="feasibility", opens=2 * DAY, closes=50 * DAY,
+           contracts=3, max_value_pence=2_500_000, months=3,
+           weights={"cohesiveCommunities": 30, "healthier": 20, "involvement": 20,
+                    "technicalFeasibility": 15, "valueForMoney": 15, "eligibility": None})
+    services.set_clarification_deadline(session, actor=eleri, challenge_id=c.id,
+                                        deadline=then + 30 * DAY, now=then)
+    funding.set_lead_pledge(session, actor=eleri, challenge_id=c.id, pledge_pence=7_500_000,
+                            now=then)
+    services.publish_challenge(session, actor=eleri, challenge_id=c.id, now=then)
+    q = clarifications.ask_question(session, actor=gwen, challenge_id=c.id,
+                                    now=then + 5 * DAY,
+                                    question="Can we use the council's pupil travel survey?")
+    clarifications.answer_question(
+        session, actor=eleri, clarification_id=q.id, now=then + 6 * DAY, question=q.question,
+        answer="Yes: the 2025 survey is on our open data page, by school.")
+    services.cancel_challenge(
+        session, actor=eleri, challenge_id=c.id, now=then + 24 * DAY,
+        reason="The Welsh Government's active travel fund now pays for safer routes to every "
+               "school in the county, and our road safety team will do the work with the "
+               "schools, so we no longer need to buy it.")
+
+
+def _record_time(challenge: Challenge, now: datetime) -> datetime:
+    """A month after the challenge ended (its award released, or its cancellation), or now."""
+    ended = challenge.cancelled_at or challenge.concluded_at or now
+    return min(now, ended + 30 * DAY)
+
+
+def publish_demo_records(session: Session, *, eleri: User, now: datetime) -> list[str]:
+    """Write the lessons and assets of each ended demo challenge, ask for its record to be
+    published and run the publication job inline, so the open record is there at once rather
+    than when a worker gets to it. Safe to run again: a published record is left alone, and a
+    record left half-way (lessons saved, publication queued) is finished."""
+    published = []
+    for title, story in RECORDS.items():
+        challenge = session.execute(select(Challenge).where(Challenge.title == title)
+                                    ).scalar_one_or_none()
+        if challenge is None:
+            continue
+        record = challenge.record
+        status = record.status if record is not None else None
+        if status == RecordStatus.PUBLISHED:
+            continue
+        when = _record_time(challenge, now)
+        if status != RecordStatus.QUEUED:
+            if not editable(status, challenge.status, challenge.opened_at is not None):
+                continue
+            if record is None or not (record.lessons_worked and record.lessons_not_worked):
+                records.save_lessons(session, actor=eleri, challenge_id=challenge.id,
+                                     worked=story["worked"], not_worked=story["not_worked"],
+                                     now=when)
+            listed = {a.url for a in challenge.record.assets}
+            for asset_title, url, licence, description in story["assets"]:
+                if url not in listed:
+                    records.add_asset(session, actor=eleri, challenge_id=challenge.id,
+                                      title=asset_title, url=url, licence=licence,
+                                      description=description, now=when)
+            record = records.request_publication(session, actor=eleri,
+                                                 challenge_id=challenge.id, now=when)
+        # The job, run here: the record may already be published by an in-process worker.
+        records.publish_record(session, record.id, now=when)
+        published.append(title)
+    return published
 
 
 def one_page_pdf(text: str) -> bytes:

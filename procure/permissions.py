@@ -260,8 +260,11 @@ def _record_rule(user: Any, permission: Permission, challenge: Any) -> bool:
         case Permission.RECORD_REUSE:
             return status == "published" and _authority_member(user, role="editor", verified=True)
         case Permission.RECORD_INTEREST:
+            # Not the lead nor a co-funder: they already hold the solution's story first hand.
+            partner = _partner_row(user, challenge)
             return (status == "published" and record.outcome == "awarded"
                     and not _lead(user, challenge)
+                    and (partner is None or partner.status != "accepted")
                     and _authority_member(user, role="editor", verified=True))
     return False
 

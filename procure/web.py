@@ -90,6 +90,11 @@ def init_web(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(e: HTTPException):
+        if request.path.startswith("/api/"):
+            # Refused while routing (a wrong method), before the API blueprint's own handlers.
+            from procure.api.views import http_error
+
+            return http_error(e)
         template = ERROR_TEMPLATES.get(e.code or 500)
         if template is None:
             return e

@@ -1,5 +1,6 @@
-"""``flask demo load`` on each database backend: what the demo's concluded challenge holds, and
-that loading it again changes nothing."""
+"""``flask demo load`` on each database backend: what the demo's concluded challenge holds, the
+open records published for it and for two challenges that ended otherwise (no award, cancelled
+after opening), and that loading it again changes nothing."""
 
 from __future__ import annotations
 
@@ -71,7 +72,7 @@ def falls_state(session) -> dict:
 
 
 EXPECTED = {
-    "status": "concluded",
+    "status": "published",
     "funders": [("lead", "accepted"), ("partner", "accepted")],
     "phases": [("feasibility", "decided", 50), ("bake_off", "decided", 50)],
     "measures": [("lower", 60, "healthier"), ("higher", 40, "userCentredDesign")],
@@ -115,6 +116,114 @@ def check_falls(session, now) -> None:
     assert now - relativedelta(months=8) < released < now - relativedelta(months=6)
 
 
+RURAL = "Getting to hospital from rural villages"
+ROUTES = "Safer walking routes to school"
+
+
+def records_state(session) -> dict:
+    """The demo's published records as the catalogue and the open data show them."""
+    from procure.challenges.models import Challenge
+    from procure.record import queries
+
+    state = {}
+    for title in (FALLS, RURAL, ROUTES):
+        challenge = session.execute(select(Challenge).where(Challenge.title == title)
+                                    ).scalar_one()
+        record = challenge.record
+        content = record.content
+        state[title] = {
+            "challenge": challenge.status,
+            "record": (record.status, record.outcome, record.title_cy != "",
+                       record.summary_cy != ""),
+            "lessons": (bool(record.lessons_worked), bool(record.lessons_not_worked)),
+            "assets": [(a.licence, a.url.startswith("https://")) for a in record.assets],
+            "named": sorted({r["organisation"] for p in content["phases"] for r in p["ranked"]}),
+            "contracts": [(c["organisation"], c["value_pence"]) for p in content["phases"]
+                          for c in p["contracts"]],
+            "decisions": [(p["decision"]["kind"], p["decision"]["selected"])
+                          for p in content["phases"] if p["decision"]],
+            "cancel_reason": bool(content["challenge"]["cancel_reason"]),
+            "outcome_filter": [r.title for r in queries.catalogue(
+                session, queries.Filters(outcome=record.outcome)).items],
+        }
+    return state
+
+
+EXPECTED_RECORDS = {
+    FALLS: {
+        "challenge": "published",
+        "record": ("published", "awarded", True, True),
+        "lessons": (True, True),
+        "assets": [("MIT", True), ("OGL-UK-3.0", True)],
+        # The shortlisted and the winner; Steady Steps, never shortlisted, is not named.
+        "named": ["Bright Ideas Ltd", "Greenfield Data Co-operative"],
+        "contracts": [("Greenfield Data Co-operative", 24_000_000)],
+        "decisions": [("shortlist", 2), ("award", 1)],
+        "cancel_reason": False,
+        "outcome_filter": [FALLS],
+    },
+    RURAL: {
+        "challenge": "published",
+        "record": ("published", "no_award", True, True),
+        "lessons": (True, True),
+        "assets": [("OGL-UK-3.0", True)],
+        "named": [],
+        "contracts": [],
+        "decisions": [("award", 0)],
+        "cancel_reason": False,
+        "outcome_filter": [RURAL],
+    },
+    ROUTES: {
+        "challenge": "cancelled",
+        "record": ("published", "cancelled", True, True),
+        "lessons": (True, True),
+        "assets": [("OGL-UK-3.0", True)],
+        "named": [],
+        "contracts": [],
+        "decisions": [],
+        "cancel_reason": True,
+        "outcome_filter": [ROUTES],
+    },
+}
+
+
+def check_records(session) -> None:
+    """Each ended demo challenge has a published record the catalogue finds by its words and
+    filters, in English and Welsh, and the shared-values view counts."""
+    import json
+
+    from procure.record import queries
+
+    assert records_state(session) == EXPECTED_RECORDS
+    catalogue = queries.catalogue(session, queries.Filters())
+    assert sorted(r.title for r in catalogue.items) == sorted(EXPECTED_RECORDS)
+
+    def found(**filters) -> list[str]:
+        return sorted(r.title for r in queries.catalogue(session, queries.Filters(**filters)
+                                                         ).items)
+
+    assert found(query="hospital villages") == [RURAL]
+    assert found(query="ysgol") == [ROUTES]          # the Welsh title is searched too
+    assert found(query="falls telecare") == [FALLS]
+    assert found(tag="transport") == sorted([RURAL, ROUTES])
+    # The no-award challenge ended the year before the others.
+    assert queries.year_choices(session) == [2026, 2025]
+    assert found(year=2025) == [RURAL]
+    assert found(criterion="wellbeing-goals.healthier") == sorted([FALLS, RURAL, ROUTES])
+    assert found(criterion="solution-quality.scalabilityReuse") == [FALLS]
+    uses = {u.key: u for u in queries.shared_values(session)}
+    assert uses["wellbeing-goals.healthier"].records == 3
+    # The bake-off's verified results evidence the measures' criteria: 2 entrants x 1 measure.
+    assert uses["wellbeing-goals.healthier"].measurements == 2
+    assert uses["solution-quality.userCentredDesign"].measurements == 2
+    # No unsuccessful supplier is named anywhere in a record, nor anyone's e-mail address.
+    contents = {r.title: json.dumps(r.content) for r in queries.stream(session)}
+    assert sorted(contents) == sorted(EXPECTED_RECORDS)
+    for dumped in contents.values():
+        assert "Steady Steps" not in dumped and "@" not in dumped
+    assert "Bright Ideas" not in contents[RURAL]
+
+
 def _counts(session) -> dict[str, int]:
     tables = [t for t in inspect(session.connection()).get_table_names()
               if t != "alembic_version"]
@@ -122,15 +231,16 @@ def _counts(session) -> dict[str, int]:
             for t in sorted(tables)}
 
 
-def test_the_demo_has_a_concluded_challenge_and_loads_once(ctx, db, now) -> None:
+def test_the_demo_has_published_records_and_loads_once(ctx, db, now) -> None:
     from procure.audit import services as audit
     from procure.demo import load_demo
     from procure.demo_challenges import load_demo_challenges
 
     load_demo(db, now=now)
     made = load_demo_challenges(db, now=now)
-    assert FALLS in made
+    assert {FALLS, RURAL, ROUTES} <= set(made)
     check_falls(db, now)
+    check_records(db)
     before = _counts(db)
 
     later = now + timedelta(hours=1)
@@ -138,4 +248,5 @@ def test_the_demo_has_a_concluded_challenge_and_loads_once(ctx, db, now) -> None
     assert load_demo_challenges(db, now=later) == []
     assert _counts(db) == before
     check_falls(db, now)
+    check_records(db)
     assert audit.verify(db) is None

@@ -865,7 +865,8 @@ RECORD_ALLOWED: dict[str, dict[Permission, set[str]]] = {
     # Co-funders and any other verified authority: reuse and (not the lead) adoption interest,
     # by their editors only. An unverified authority, suppliers, a pending member, an
     # independent expert and an admin as such get nothing.
-    "partner editor": OTHER_EDITOR_READS_RECORD,
+    # A co-funder reuses the record but is no outsider wanting to adopt what it paid for.
+    "partner editor": {P.RECORD_REUSE: RECORD_PUBLISHED},
     "invited partner editor": OTHER_EDITOR_READS_RECORD,
     "requesting partner editor": OTHER_EDITOR_READS_RECORD,
     "declined partner editor": OTHER_EDITOR_READS_RECORD,

@@ -92,7 +92,7 @@ def _bad_request(e: RuleViolation) -> Response:
 
 
 @bp.errorhandler(HTTPException)
-def _http_error(e: HTTPException) -> Response:
+def http_error(e: HTTPException) -> Response:
     response = error_response(e.code or 500, e.name)
     # Keep what the error itself says about retrying (Retry-After) or methods (Allow).
     for name, value in e.get_headers():
