@@ -63,7 +63,7 @@ lint: setup
 
 # Extract strings, merge them into the Welsh catalogue (translate the new ones, then commit).
 translations: $(STAMP)
-	$(BIN)/pybabel extract -F procure/translations/babel.cfg -k _l -k lazy_gettext -o procure/translations/messages.pot .
+	$(BIN)/pybabel extract -F procure/translations/babel.cfg -k _l -k lazy_gettext -k lazy_pgettext:1c,2 -o procure/translations/messages.pot .
 	$(BIN)/pybabel update -i procure/translations/messages.pot -d procure/translations --no-fuzzy-matching
 
 clean:

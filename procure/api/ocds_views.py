@@ -18,12 +18,16 @@ from flask_babel import gettext as _
 
 from procure.api.blueprint import bp
 from procure.db import get_session, utcnow
+from procure.extensions import limiter
 from procure.notifications.services import external_url
 from procure.record import ocds
 
 JSON_TYPE = "application/json; charset=utf-8"
 PAGE_SIZE = 100      # releases in one page of api.ocds_releases
 BULK_BATCH = 100     # records read at a time by the bulk download (memory: ~7 MB a batch)
+# Costly public calls, rate limited per address (429 with Retry-After).
+PAGE_LIMIT = "120 per minute"
+BULK_LIMIT = "10 per hour"
 _CURSOR = re.compile(r"([1-9][0-9]{0,9})\.([0-9]{1,6})")
 
 
@@ -46,6 +50,7 @@ def _now() -> str:
 
 
 @bp.get("/api/v1/ocds/records/<ocid>")
+@limiter.limit(PAGE_LIMIT)
 def ocds_record(ocid: str) -> Response:
     """The record package of one of our ocids (a challenge's or a phase's)."""
     pub = ocds.publication()
@@ -59,6 +64,7 @@ def ocds_record(ocid: str) -> Response:
 
 
 @bp.get("/api/v1/ocds/releases")
+@limiter.limit(PAGE_LIMIT)
 def ocds_releases() -> Response:
     """A release package of up to PAGE_SIZE releases, record by record; ``links.next`` (an
     opaque ``cursor``) leads to the rest."""
@@ -87,6 +93,7 @@ def ocds_releases() -> Response:
 
 
 @bp.get("/data/ocds/releases.json")
+@limiter.limit(BULK_LIMIT)
 def ocds_bulk() -> Response:
     """Every release of every published record, as one release package, written as it is read
     (memory stays flat however many records there are)."""

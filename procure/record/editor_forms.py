@@ -16,24 +16,10 @@ from procure.challenges.authoring_forms import Text
 from procure.forms import RadioInput, SubmitInput, TextInput
 from procure.record import rules
 from procure.record.messages import ERROR_MESSAGES as M
+from procure.record.messages import LICENCE_NAMES, licence_name  # noqa: F401 - used by the views
+
 
 # The licences' names in the reader's language, in the order of ``rules.LICENCES``.
-LICENCE_NAMES: dict[str, Any] = {
-    "OGL-UK-3.0": _l("Open Government Licence v3.0"),
-    "CC-BY-4.0": _l("Creative Commons Attribution 4.0"),
-    "CC0-1.0": _l("Creative Commons Zero 1.0"),
-    "MIT": _l("MIT License"),
-    "Apache-2.0": _l("Apache License 2.0"),
-    "GPL-3.0": _l("GNU General Public License v3.0"),
-    "proprietary": _l("Proprietary: ask the owner"),
-}
-
-
-def licence_name(code: str) -> Any:
-    """A licence's name for people (the code itself for one no longer offered)."""
-    return LICENCE_NAMES.get(code, code)
-
-
 def _clean(value: Any) -> Any:
     """What the services keep of a text: no NUL, LF line ends, no spaces at either end."""
     if not isinstance(value, str):

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 
 ERROR_MESSAGES = {
     "lessons_too_long": _l("This is too long: use 10,000 characters or fewer"),
@@ -20,3 +23,20 @@ ERROR_MESSAGES = {
     "interest_already_registered": _l("Your authority has already registered an interest in "
                                       "adopting this solution"),
 }
+
+# The licences an asset can carry (procure/record/rules.py LICENCES), named for people.
+LICENCE_NAMES: dict[str, Any] = {
+    "OGL-UK-3.0": lazy_pgettext("licence name", "Open Government Licence v3.0"),
+    "CC-BY-4.0": _l("Creative Commons Attribution 4.0"),
+    "CC0-1.0": _l("Creative Commons Zero 1.0"),
+    "MIT": _l("MIT License"),
+    "Apache-2.0": _l("Apache License 2.0"),
+    "GPL-3.0": _l("GNU General Public License v3.0"),
+    "proprietary": _l("Proprietary: ask the owner"),
+}
+
+
+def licence_name(code: str, default: str = "") -> Any:
+    """A licence's name in the reader's language (``default``, else the code, for one no
+    longer offered)."""
+    return LICENCE_NAMES.get(code, default or code)

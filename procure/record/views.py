@@ -16,16 +16,19 @@ from sqlalchemy import select
 from procure.bakeoff.models import AdoptionCheckIn
 from procure.db import get_session, utcnow
 from procure.errors import RuleViolation
+from procure.extensions import limiter
 from procure.forms import add_errors
 from procure.permissions import Permission, can, require
 from procure.record import forms, present, queries, services
 from procure.record.blueprint import bp
-from procure.record.messages import ERROR_MESSAGES
+from procure.record.messages import ERROR_MESSAGES, licence_name
 from procure.record.ocds import ocid
 from procure.record.rules import SORTS, RecordOutcome
 
 MAX_ID = 2**31 - 1
 MAX_PAGE = 100_000
+# Searching is costly: rate limited per address (429 with Retry-After).
+SEARCH_LIMIT = "120 per minute"
 MAX_TAG = 40
 
 
@@ -129,7 +132,14 @@ def _sort_labels() -> dict[str, str]:
             "budget": _("Largest budget first")}
 
 
+@bp.app_template_global()
+def licence_label(code: str, default: str = "") -> Any:
+    """A reusable asset's licence named in the reader's language."""
+    return licence_name(code, default)
+
+
 @bp.get("/catalogue")
+@limiter.limit(SEARCH_LIMIT)
 def catalogue():
     """Every published record: full-text search, filters, sorting and pages."""
     db = get_session()
