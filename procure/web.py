@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from typing import Any
 
 from flask import Blueprint, Flask, g, render_template, request
 from flask_babel import format_datetime
@@ -12,6 +13,7 @@ from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
 from markupsafe import escape
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from procure.errors import InvalidTransition, NotFound, NotPermitted
 from procure.markdown import render_markdown
@@ -39,6 +41,9 @@ def init_web(app: Flask) -> None:
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["money"] = format_pounds
     WTFormsHelpers(app)
+    # Identifiers in paths fit the database's integer: a larger one is simply not found
+    # (SQLite would otherwise overflow with a 500).
+    app.url_map.converters["int"] = DatabaseId
 
     # GOV.UK Frontend's fonts and images, copied from npm by `make assets`.
     app.register_blueprint(Blueprint("govuk_assets", __name__,
@@ -118,6 +123,14 @@ def init_web(app: Flask) -> None:
             return (f"<!DOCTYPE html><html lang=\"en\"><title>Service error</title>"
                     f"<h1>Sorry, there is a problem with the service</h1>"
                     f"<p>Reference: {escape(request_id or '')}</p></html>", 500)
+
+
+class DatabaseId(IntegerConverter):
+    """``<int:…>`` in a route: a whole number from 0 to 2³¹ − 1."""
+
+    def __init__(self, url_map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def format_pounds(pence: int | None) -> str:

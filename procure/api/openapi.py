@@ -218,7 +218,7 @@ def _schemas() -> dict[str, Any]:
             "description": TEXT}, "Something another authority can reuse"),
         "CheckIn": _object({
             "months": {**INTEGER, "description": "Months after the award"},
-            "recorded_at": TIME, "in_use": _or_null(BOOLEAN), "used_by": TEXT, "notes": TEXT,
+            "recorded_at": TIME, "in_use": _or_null(BOOLEAN), "used_by": TEXT,
             "measure_values": {"type": "object",
                                "description": "The latest value of each outcome measure, keyed "
                                               "by the measure's `id`",

@@ -338,7 +338,7 @@ def _phase(phase: Mapping[str, Any]) -> dict[str, Any]:
 
 def _check_in(check_in: AdoptionCheckIn) -> dict[str, Any]:
     return {"months": check_in.months, "recorded_at": _when(check_in.recorded_at),
-            "in_use": check_in.in_use, "used_by": check_in.used_by, "notes": check_in.notes,
+            "in_use": check_in.in_use, "used_by": check_in.used_by,
             "measure_values": {str(k): v for k, v in (
                 (k, _decimal(v)) for k, v in (check_in.measure_values or {}).items())
                 if v is not None}}

@@ -12,7 +12,7 @@ from procure.challenges.models import Challenge
 from procure.db import get_session, utcnow
 from procure.errors import InvalidTransition, RuleViolation
 from procure.forms import add_errors
-from procure.permissions import Permission, can, require
+from procure.permissions import Permission, can
 from procure.record import editor_forms as forms
 from procure.record import services
 from procure.record.blueprint import bp
@@ -77,7 +77,7 @@ def edit_record(challenge_id: int):
     form = forms.LessonsForm(data=_lessons(challenge.record))
     if not form.is_submitted():
         return _page(challenge, lessons=form)
-    require(current_user, Permission.RECORD_EDIT, challenge)
+    services.require_editable(current_user, challenge)
     if form.validate():
         try:
             services.save_lessons(get_session(), actor=current_user, challenge_id=challenge_id,
@@ -96,7 +96,7 @@ def edit_record(challenge_id: int):
 def add_asset(challenge_id: int):
     """List something another authority can reuse: what it is, where, under which licence."""
     challenge = _editing(challenge_id)
-    require(current_user, Permission.RECORD_EDIT, challenge)
+    services.require_editable(current_user, challenge)
     form = forms.AssetForm()
     if form.validate():
         try:
@@ -117,7 +117,7 @@ def add_asset(challenge_id: int):
 def remove_asset(challenge_id: int, asset_id: int):
     """Take an asset off the list."""
     challenge = _editing(challenge_id)
-    require(current_user, Permission.RECORD_EDIT, challenge)
+    services.require_editable(current_user, challenge)
     asset = next((a for a in challenge.record.assets if a.id == asset_id), None) \
         if challenge.record is not None else None
     title = asset.title if asset is not None else ""

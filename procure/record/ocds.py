@@ -801,6 +801,7 @@ def _chunk_releases(session: Session, chunk: list[ChallengeRecord],
     if not chunk:
         return
     found = check_ins(session, [r.challenge_id for r in chunk])
+    session.rollback()  # plain values from here on: hold no transaction while the client reads
     for rec in chunk:
         for items in record_releases(rec, found, pub).values():
             yield from items

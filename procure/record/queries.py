@@ -7,7 +7,7 @@ Each listing is a fixed number of queries whatever the number of records: the pa
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -130,18 +130,26 @@ def catalogue(session: Session, filters: Filters, *, sort: str = "relevance", pa
 
 def stream(session: Session, filters: Filters | None = None, *,
            batch: int = 500) -> Iterator[ChallengeRecord]:
-    """Every published record (oldest first), fetched in batches by id, so that memory stays
-    flat however many there are. The caller must not hold on to them."""
+    """Every published record (by id), fetched in batches, so that memory stays flat however
+    many there are. Each batch is detached and its transaction ended before the records are
+    handed on, so a slow download holds no transaction (nor, on SQLite, the write lock)
+    while it waits for the client. The caller must not hold on to them. Full-text search is
+    not offered here (``filters.query`` is refused)."""
+    filters = filters or Filters()
+    if filters.query:
+        raise ValueError("stream() does not search; use catalogue()")
     last = 0
     while True:
-        stmt = _filtered(published(), filters or Filters())
-        rows = list(session.execute(stmt.where(ChallengeRecord.id > last)
+        rows = list(session.execute(_filtered(published(), filters)
+                                    .where(ChallengeRecord.id > last)
                                     .order_by(ChallengeRecord.id).limit(batch)).scalars())
+        for row in rows:
+            session.expunge(row)
+        session.rollback()
         if not rows:
             return
         yield from rows
         last = rows[-1].id
-        session.expunge_all()
 
 
 # --- the filters' choices -----------------------------------------------------------------------
@@ -221,7 +229,6 @@ class CriterionUse:
     average_weight: Decimal | None = None    # over the phases that weighted it
     measurements: int = 0                    # verified measurements evidencing it
     average_achievement: Decimal | None = None  # 0…100 %
-    frameworks: set[int] = field(default_factory=set)
 
 
 def _percent(value: Any) -> Decimal | None:

@@ -51,14 +51,16 @@ def terms(query: str | None) -> list[str]:
 
 
 def _pg_vector() -> Any:
-    # Must be the very expression of the index below, or PostgreSQL cannot use the index.
-    return (func.setweight(func.to_tsvector(literal_column(f"'{PG_CONFIG}'"),
-                                            func.coalesce(ChallengeRecord.search_title, "")),
-                           literal_column("'A'"))
-            .op("||")(func.setweight(func.to_tsvector(literal_column(f"'{PG_CONFIG}'"),
-                                                      func.coalesce(ChallengeRecord.search_body,
-                                                                    "")),
-                                     literal_column("'B'"))))
+    # Must be the very expression of the index below, or PostgreSQL cannot use the index
+    # (constants written in, not bound, so that a generic plan can use it too).
+    config, empty = literal_column(f"'{PG_CONFIG}'"), literal_column("''")
+
+    def weighted(column: Any, weight: str) -> Any:
+        return func.setweight(func.to_tsvector(config, func.coalesce(column, empty)),
+                              literal_column(f"'{weight}'"))
+
+    return weighted(ChallengeRecord.search_title, "A").op("||")(
+        weighted(ChallengeRecord.search_body, "B"))
 
 
 _REBUILD = "INSERT INTO record_search(record_search) VALUES ('rebuild')"

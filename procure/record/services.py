@@ -77,15 +77,44 @@ def _commit(session: Session) -> None:
         raise
 
 
+def _locked(session: Session, challenge_id: int) -> Challenge:
+    """The challenge and its record as they are now, row-locked in that order (the challenge,
+    then the record — the job takes them in the same order). What the session already held
+    (read by the view before the lock was taken) is read again, so that a decision is never
+    made on a state another transaction has since changed."""
+    session.expire_all()
+    challenge = load_challenge(session, challenge_id, lock=True)
+    if challenge.record is not None:
+        session.refresh(challenge.record, with_for_update=True)
+    return challenge
+
+
 def _authorised(session: Session, actor: Any, permission: Permission, challenge_id: int, *,
                 lock: bool = True) -> Challenge:
-    """The challenge (row-locked), 404 if the actor may not know of it, 403 if not theirs."""
-    challenge = load_challenge(session, challenge_id, lock=lock)
+    """The challenge (row-locked with its record), 404 if the actor may not know of it, 403 if
+    not theirs."""
+    challenge = _locked(session, challenge_id) if lock else load_challenge(session, challenge_id)
     if not can(actor, Permission.CHALLENGE_VIEW, challenge):
         raise NotFound("challenge")
-    if not can(actor, permission, challenge):
+    if permission == Permission.RECORD_EDIT:
+        require_editable(actor, challenge)
+    elif not can(actor, permission, challenge):
         raise NotPermitted(str(permission))
     return challenge
+
+
+def require_editable(actor: Any, challenge: Challenge) -> None:
+    """Refuse a change to the record: 409 (InvalidTransition) for a lead editor once the record
+    is queued or published — the state, not the person, forbids it — else 403."""
+    if can(actor, Permission.RECORD_EDIT, challenge):
+        return
+    record = challenge.record
+    membership = getattr(actor, "active_membership", None)
+    if (record is not None and record.status in (RecordStatus.QUEUED, RecordStatus.PUBLISHED)
+            and can(actor, Permission.RECORD_PREPARE, challenge)
+            and membership is not None and membership.role == "editor"):
+        raise InvalidTransition(record.status, "edit")
+    raise NotPermitted(str(Permission.RECORD_EDIT))
 
 
 def _draft(session: Session, challenge: Challenge, now: datetime) -> ChallengeRecord:
@@ -194,15 +223,13 @@ def request_publication(session: Session, *, actor: Any, challenge_id: int,
                         now: datetime) -> ChallengeRecord:
     """Ask for the record to be published: the job freezes it in the background. Asking twice
     (two editors at once) publishes once: the second finds it queued and is refused."""
-    challenge = load_challenge(session, challenge_id, lock=True)
+    challenge = _locked(session, challenge_id)
     if not can(actor, Permission.CHALLENGE_VIEW, challenge):
         raise NotFound("challenge")
     # Only the lead's members learn that it is already queued or published.
     if not can(actor, Permission.RECORD_PREPARE, challenge):
         raise NotPermitted(str(Permission.RECORD_PUBLISH))
     record = challenge.record
-    if record is not None:
-        session.refresh(record, with_for_update=True)
     if record is not None and record.status in (RecordStatus.QUEUED, RecordStatus.PUBLISHED):
         raise InvalidTransition(record.status, "publish")
     if not can(actor, Permission.RECORD_PUBLISH, challenge):
@@ -223,7 +250,7 @@ def request_publication(session: Session, *, actor: Any, challenge_id: int,
 
 
 def _load_for_publication(session: Session, challenge_id: int) -> Challenge:
-    challenge = load_challenge(session, challenge_id, lock=True)
+    challenge = load_challenge(session, challenge_id)
     # Everything the record reads, in a fixed number of queries.
     session.execute(select(Phase).where(Phase.challenge_id == challenge_id).options(
         selectinload(Phase.entrants).selectinload(BakeOffEntrant.reports),
@@ -249,12 +276,16 @@ def _notify_published(session: Session, challenge: Challenge, content: dict[str,
 def publish_record(session: Session, record_id: int, *, now: datetime) -> bool:
     """The publication job: freeze the record, index it, publish the challenge and tell its
     funders and named suppliers. Safe to run twice: only a queued record is published."""
-    record = session.execute(select(ChallengeRecord).where(ChallengeRecord.id == record_id)
-                             .with_for_update()).scalar_one_or_none()
-    if record is None or record.status != RecordStatus.QUEUED:
+    challenge_id = session.execute(select(ChallengeRecord.challenge_id)
+                                   .where(ChallengeRecord.id == record_id)).scalar_one_or_none()
+    if challenge_id is None:
         session.rollback()
         return False
-    challenge_id = record.challenge_id
+    # The locks in the editors' order (challenge, then record), so the two never deadlock.
+    record = _locked(session, challenge_id).record
+    if record is None or record.id != record_id or record.status != RecordStatus.QUEUED:
+        session.rollback()
+        return False
     try:
         challenge = _load_for_publication(session, challenge_id)
         if not rules.publishable(challenge.status, challenge.opened_at is not None):
@@ -376,11 +407,13 @@ def reuse_record(session: Session, *, actor: Any, challenge_id: int, now: dateti
 
 
 def reuses(session: Session, challenge_id: int) -> list[tuple[int, str]]:
-    """(challenge id, authority name) of every challenge derived from this one, oldest first."""
+    """(challenge id, authority name) of every challenge derived from this one, oldest first.
+    The authority is named only once its challenge has been opened to the public: a draft in
+    preparation is counted, but who is preparing it is theirs to say ("" for those)."""
     from procure.accounts.models import Organisation
 
-    return [(cid, name) for cid, name in session.execute(
-        select(Challenge.id, Organisation.name)
+    return [(cid, name if opened is not None else "") for cid, name, opened in session.execute(
+        select(Challenge.id, Organisation.name, Challenge.opened_at)
         .join(Organisation, Organisation.id == Challenge.lead_organisation_id)
         .where(Challenge.derived_from_id == challenge_id).order_by(Challenge.id))]
 

@@ -14,6 +14,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from procure.bakeoff.models import AdoptionCheckIn
+from procure.challenges.rules import MAX_TAG_LENGTH
 from procure.db import get_session, utcnow
 from procure.errors import RuleViolation
 from procure.extensions import limiter
@@ -29,7 +30,6 @@ MAX_ID = 2**31 - 1
 MAX_PAGE = 100_000
 # Searching is costly: rate limited per address (429 with Retry-After).
 SEARCH_LIMIT = "120 per minute"
-MAX_TAG = 40
 
 
 def _lang() -> str:
@@ -81,7 +81,7 @@ def _search(args: Mapping[str, str], *, criteria: set[str], authorities: set[int
     query = _printable(args.get("q"), forms.MAX_QUERY)
     criterion = (args.get("criterion") or "").strip()
     authority_id = _whole_number(args.get("authority"))
-    tag = _printable(args.get("tag"), MAX_TAG).casefold()
+    tag = _printable(args.get("tag"), MAX_TAG_LENGTH).casefold()
     outcome = (args.get("outcome") or "").strip()
     year = _whole_number(args.get("year"), limit=9999)
     filters = queries.Filters(

@@ -249,8 +249,10 @@ def test_a_record_in_full_with_its_check_ins_and_reuses(app, client, db, now, mo
     assert body["reuse_count"] == 1
     assert body["check_ins"] == [{
         "months": 6, "recorded_at": asked_at.isoformat(), "in_use": True,
-        "used_by": "Two housing associations", "notes": "Rolled out in the valleys",
+        "used_by": "Two housing associations",
         "measure_values": {str(world.higher.id): "45"}}]
+    # The editors' notes on a check-in are theirs, never published.
+    assert "Rolled out in the valleys" not in response.get_data(as_text=True)
     assert body["licence"] == {
         "name": "Open Government Licence v3.0",
         "url": "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/",

@@ -165,12 +165,15 @@ class QueryCounter:
             bind = get_session().get_bind()
         self.engine = getattr(bind, "engine", bind)
         self.count = 0
+        self.selects = 0  # of them, the queries that read (not BEGIN, SAVEPOINT…)
 
-    def _seen(self, *_args) -> None:
+    def _seen(self, _conn, _cursor, statement, *_args) -> None:
         self.count += 1
+        if statement.lstrip()[:6].upper() == "SELECT":
+            self.selects += 1
 
     def __enter__(self) -> QueryCounter:
-        self.count = 0
+        self.count = self.selects = 0
         event.listen(self.engine, "before_cursor_execute", self._seen)
         return self
 

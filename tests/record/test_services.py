@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import event, select, text
+from sqlalchemy import event, select, text, update
 from sqlalchemy.orm import Session
 
 from procure.accounts.models import User
@@ -330,10 +330,10 @@ def test_asking_for_publication_queues_the_job_once(world, db, jobs):
                                        now=world.after + HOUR)
     assert jobs == [(PUBLISH_TASK, (queued.id,))]
     assert len(sb.events(db, "record.publication_requested")) == 1
-    # Nothing can change while the job freezes it.
-    with pytest.raises(NotPermitted):
+    # Nothing can change while the job freezes it: the state forbids it, not the person.
+    with pytest.raises(InvalidTransition):
         rb.write_lessons(db, world, worked="Late")
-    with pytest.raises(NotPermitted):
+    with pytest.raises(InvalidTransition):
         _asset(db, world, title="Late")
     assert _stored(db, world).lessons_worked == rb.WORKED
     # Outsiders are told they may not, not what state the record is in; the lead's viewers,
@@ -422,7 +422,7 @@ def test_the_job_run_twice_publishes_once(world, db):
                                                              world.partner.email])
     assert record.publish_record(db, 999_999, now=world.after) is False   # no such record
     # And once published, nothing changes any more.
-    with pytest.raises(NotPermitted):
+    with pytest.raises(InvalidTransition):
         rb.write_lessons(db, world, worked="After")
     with pytest.raises(InvalidTransition):
         _ask(db, world, at=world.after + DAY)
@@ -715,6 +715,9 @@ def test_reusing_a_record_starts_a_draft_derived_from_it(concluded, db):
     assert _data(created) == {"derived_from": original.id}
     (reused,) = sb.events(db, "record.reused")
     assert _data(reused) == {"draft": draft.id, "organisation": other.membership.organisation_id}
+    # Counted at once; the authority is named only once its challenge is opened to the public.
+    assert record.reuses(db, original.id) == [(draft.id, "")]
+    db.execute(update(Challenge).where(Challenge.id == draft.id).values(opened_at=concluded.after))
     assert record.reuses(db, original.id) == [(draft.id, other.membership.organisation.name)]
     assert db.get(ChallengeRecord, published.id).content == published.content   # untouched
 

@@ -329,13 +329,13 @@ def test_publishing_queues_the_job_and_the_page_follows_it(client, app, db, worl
     nonce = re.search(r"'nonce-([^']+)'", response.headers["Content-Security-Policy"]).group(1)
     assert f'<script type="module" nonce="{nonce}">' in html and "setTimeout" in html
     assert '<meta http-equiv="refresh"' not in html
-    # Nothing can be changed while the job runs.
+    # Nothing can be changed while the job runs: the state forbids it (409), not the person.
     assert "<textarea" not in html and "Publish the record</button>" not in html
     assert post_form(client, paths["page"], {"lessons_worked": "late"},
-                     token_from=paths["challenge"]).status_code == 403
+                     token_from=paths["challenge"]).status_code == 409
     assert post_form(client, paths["assets"], {"title": "late", "url": "https://example.org",
                                                "licence": "MIT"},
-                     token_from=paths["challenge"]).status_code == 403
+                     token_from=paths["challenge"]).status_code == 409
 
     # A second editor who still had the page open asks again: told, nothing changes.
     second = sb.editor(world.lead.membership.organisation)
@@ -358,7 +358,7 @@ def test_publishing_queues_the_job_and_the_page_follows_it(client, app, db, worl
     assert rb.WORKED in html                            # shown, read-only
     for path in (paths["page"], paths["assets"]):
         assert post_form(client, path, {"lessons_worked": "after"},
-                         token_from=paths["challenge"]).status_code == 403
+                         token_from=paths["challenge"]).status_code == 409
     assert post_form(client, paths["publish"], {}, token_from=paths["challenge"]).status_code \
         == 409
     assert _record(db, world).lessons_worked == rb.WORKED
