@@ -110,6 +110,36 @@ DEMONSTRATION_MARKS = {BRIGHT: {"first": [3, 3, 3], "second": [3, 3, 3]},
                        GREENFIELD: {"first": [2, 2, 3], "second": [2, 2, 3]}}
 REPORTED = {BRIGHT: ("70", "15"), GREENFIELD: ("65", "20")}  # by measure, as MEASURES
 CORRECTION = ("50", "The repairs log shows 15 of the 65 repairs counted took longer than a week.")
+
+# Open records. Council challenges (feasibility only, assessed by VIEWER and EXPERT, their
+# decision released: concluded), each a step further with its record, through the record
+# services: RECORD_JOURNEY's is not started (the record journey writes and publishes it);
+# RECORD_DRAFT's is being written, "what worked" saved and one asset listed, "what did not
+# work" still empty; RECORD_QUEUED's publication is asked for and its job not run (the live
+# server records jobs instead of sending them); RECORD_FAILED's job failed every try, as when
+# something breaks on our side; RECORD_PUBLISHED's (an award to Bright) and RECORD_NO_AWARD's
+# are published, and so is RECORD_BAKE_OFF's (a bake-off, as AWARDING's, its award released
+# with the contract; see _add_bake_offs). Beside them, a verified authority of their own, VALLEY (its editor
+# VALLEY_EDITOR), has published the records of challenges it cancelled, enough that the
+# catalogue has more than one page. RECORD_NO_AWARD and RECORD_JOURNEY share the Welsh word
+# SEARCH_WORD.
+RECORD_JOURNEY = ("Safer footpaths after dark", "Llwybrau troed mwy diogel ar ôl iddi nosi")
+RECORD_NO_AWARD = ("Footpaths cleared of snow sooner", "Llwybrau troed yn glir o eira yn gynt")
+RECORD_PUBLISHED = ("Potholes filled within days of being reported",
+                    "Tyllau yn y ffyrdd wedi'u llenwi o fewn dyddiau")
+RECORD_DRAFT = "Bus stops that say when the bus is coming"
+RECORD_BAKE_OFF = "Fewer leaking roofs on council estates"
+RECORD_QUEUED = "Fewer bins left out on pavements"
+RECORD_FAILED = "Quicker answers on the council's phone line"
+SEARCH_WORD = "troed"
+RECORD_LESSONS = ("Filling the holes the same week kept residents reporting them.",
+                  "Photos sent by text were often too dark to judge the depth.")
+RECORD_ASSET = ("Pothole reporting form", "https://example.org/pothole-form", "OGL-UK-3.0",
+                "The questions residents answered, and why.")
+NO_AWARD_REASON = "No proposal showed it could clear the footpaths before the morning rush."
+VALLEY = "Example Valley Council"
+VALLEY_EDITOR = ("editor@valley.example", "Vaughan Valley")
+CANCEL_REASON = "The work passed to a regional partnership before any proposal came in."
 _tokens: dict[str, str] = {}  # invitation tokens, kept only as hashes in the database
 
 expect.set_options(timeout=10_000)
@@ -267,11 +297,15 @@ def _user(session, address: str):
 
 def _closed_challenge(session, title: str, *, partner: bool,
                       suppliers: tuple[str, ...] = (BRIGHT, GREENFIELD),
-                      contracts: int = 1, then=None, bake_off: bool = False) -> tuple[Any, Any]:
+                      contracts: int = 1, then=None, bake_off: bool = False,
+                      lead: str = LEAD, tags: str = "roads, safety",
+                      title_cy: str = "") -> tuple[Any, Any]:
     """A council challenge (co-funded by the health board if ``partner``) written and published
     ``then`` (40 days ago unless given), whose feasibility phase took a proposal from each of
     ``suppliers`` and closed 38 days after it (two days ago). With ``bake_off``, a second
-    phase follows: a bake-off with the two MEASURES, one contract of up to BAKE_OFF_MAX."""
+    phase follows: a bake-off with the two MEASURES, one contract of up to BAKE_OFF_MAX.
+    ``lead`` names the editor writing it (of the council unless given), ``tags`` its tags (none
+    if empty) and ``title_cy`` its Welsh title (and summary), if any."""
     from datetime import timedelta
     from decimal import Decimal
 
@@ -287,7 +321,7 @@ def _closed_challenge(session, title: str, *, partner: bool,
     day = timedelta(days=1)
     now = utcnow()
     then = then or now - 40 * day
-    lead = _user(session, LEAD)
+    lead = _user(session, lead)
     c = challenges.create_challenge(session, actor=lead, title=title, now=then)
     challenges.update_details(
         session, actor=lead, challenge_id=c.id, now=then,
@@ -298,8 +332,12 @@ def _closed_challenge(session, title: str, *, partner: bool,
                           "keep residents told, in Welsh and English, of what we are doing.",
         context="Across the county, in towns and villages.", affected="Residents and staff.",
         outcomes_sought="Fewer problems, found sooner.")
-    challenges.set_tags(session, actor=lead, challenge_id=c.id, tags_text="roads, safety",
-                        now=then)
+    if tags:
+        challenges.set_tags(session, actor=lead, challenge_id=c.id, tags_text=tags, now=then)
+    if title_cy:
+        challenges.update_welsh(session, actor=lead, challenge_id=c.id, title_cy=title_cy,
+                                summary_cy=f"{title_cy}: beth fyddai'n gwneud y gwahaniaeth?",
+                                now=then)
     ids = {cr.code: cr.id for fw in current_frameworks(session) for cr in fw.criteria}
     phase = challenges.add_phase(session, actor=lead, challenge_id=c.id, kind="feasibility",
                                  now=then)
@@ -588,8 +626,8 @@ def accept_waiting_reports(session, *, challenge_id: int, phase_id: int) -> int:
 
 
 def _add_bake_offs(session) -> None:
-    """JOURNEY, UNINVITED, OPEN, CLOSED and AWARDING's bake-offs (see above), through the
-    services, the clock walked forward from 90 days ago."""
+    """JOURNEY, UNINVITED, OPEN, CLOSED and AWARDING's bake-offs (see above), and
+    RECORD_BAKE_OFF's, through the services, the clock walked forward from 90 days ago."""
     from datetime import timedelta
 
     from procure.assessment import services as assessment
@@ -609,7 +647,8 @@ def _add_bake_offs(session) -> None:
             file=True)
 
     lead = _user(session, LEAD)
-    for title in (BAKE_OFF_CLOSED, BAKE_OFF_AWARDING):
+    for title in (BAKE_OFF_CLOSED, BAKE_OFF_AWARDING, RECORD_BAKE_OFF):
+        awarding = title != BAKE_OFF_CLOSED
         c, phase = _shortlisted(session, title, then=then)
         closes_at = then + 80 * day
         _invite(session, c, phase, now=then + 41 * day, closes_at=closes_at)
@@ -617,17 +656,16 @@ def _add_bake_offs(session) -> None:
         reports = {}
         for address in (BRIGHT, GREENFIELD):
             for measure, value in zip(phase.measures, REPORTED[address], strict=True):
-                if title == BAKE_OFF_CLOSED and address == GREENFIELD \
-                        and measure.id == second.id:
+                if not awarding and address == GREENFIELD and measure.id == second.id:
                     continue
                 reports[address, measure.id] = _report(session, phase, address, measure, value,
                                                        then + 50 * day)
-            if title == BAKE_OFF_AWARDING:
+            if awarding:
                 _submit_proposal(session, address, phase, then + 55 * day)
         challenges.advance_phases(session, now=closes_at + timedelta(hours=1))
         ids = {"challenge_id": c.id, "phase_id": phase.id}
         for (address, measure_id), report in reports.items():
-            if title == BAKE_OFF_CLOSED and (address, measure_id) != (BRIGHT, first.id):
+            if not awarding and (address, measure_id) != (BRIGHT, first.id):
                 continue
             corrected = (address, measure_id) == (GREENFIELD, first.id)
             bakeoff.verify_measurement(
@@ -635,12 +673,182 @@ def _add_bake_offs(session) -> None:
                 outcome="correct" if corrected else "accept",
                 value_text=CORRECTION[0] if corrected else None,
                 reason=CORRECTION[1] if corrected else "", **ids)
-        if title == BAKE_OFF_AWARDING:
+        if awarding:
             phase = assess_demonstrations(session, now=closes_at + 2 * day, **ids)
             board = assessment.ranking(session, phase)
-            assessment.record_decision(session, actor=lead, selected_ids=board.selection.default,
-                                       reason="The best final score, and the best outcomes.",
-                                       now=closes_at + 3 * day, **ids)
+            decision = assessment.record_decision(
+                session, actor=lead, selected_ids=board.selection.default,
+                reason="The best final score, and the best outcomes.",
+                now=closes_at + 3 * day, **ids)
+        if title == RECORD_BAKE_OFF:  # the award's contract, and the award released
+            for proposal_id in decision.selected_ids:
+                bakeoff.record_contract(session, actor=lead, proposal_id=proposal_id,
+                                        value_pence=BAKE_OFF_CONTRACT[0] + 400_000,
+                                        starts_on=date(2027, 6, 1), ends_on=date(2028, 5, 31),
+                                        now=closes_at + 3 * day, **ids)
+            assessment.release_decision(session, actor=lead, now=closes_at + 4 * day, **ids)
+
+
+def _concluded(session, title: tuple[str, str] | str, *, award: bool = True):
+    """A council challenge (see ``_closed_challenge``) assessed by VIEWER and EXPERT, moderated,
+    decided (an award to the ranking's choice, with its contracts, or no award) and released:
+    concluded. ``title`` is the English title, or (English, Welsh)."""
+    from procure.assessment import services as assessment
+    from procure.db import utcnow
+
+    english, welsh = (title, "") if isinstance(title, str) else title
+    c, phase = _closed_challenge(session, english, partner=False, title_cy=welsh)
+    for address in (VIEWER, EXPERT):
+        _appoint(session, c, phase, address)
+    _assess_all(session, phase, (VIEWER, EXPERT))
+    board = _moderate(session, phase)
+    ids = {"challenge_id": c.id, "phase_id": phase.id}
+    decision = assessment.record_decision(
+        session, actor=_user(session, LEAD), now=utcnow(), **ids,
+        selected_ids=board.selection.default if award else [],
+        reason=AWARD_REASON if award else NO_AWARD_REASON)
+    if award:
+        _record_contracts(session, c, phase, decision, utcnow())
+    assessment.release_decision(session, actor=_user(session, LEAD), now=utcnow(), **ids)
+    assert c.status == "concluded", c.status
+    return c
+
+
+def _write_record(session, c, address: str = LEAD, *, not_worked: bool = True,
+                  asset: bool = True) -> None:
+    """The lead's editor saves the lessons (only what worked, unless ``not_worked``) and lists
+    RECORD_ASSET, through the record services."""
+    from procure.db import utcnow
+    from procure.record import services as record
+
+    editor = _user(session, address)
+    record.save_lessons(session, actor=editor, challenge_id=c.id, worked=RECORD_LESSONS[0],
+                        not_worked=RECORD_LESSONS[1] if not_worked else "", now=utcnow())
+    if asset:
+        title, url, licence, description = RECORD_ASSET
+        record.add_asset(session, actor=editor, challenge_id=c.id, title=title, url=url,
+                         licence=licence, description=description, now=utcnow())
+
+
+def _ask_publication(session, c, address: str = LEAD) -> int:
+    """The lead's editor asks for the record to be published; the record's id."""
+    from procure.db import utcnow
+    from procure.record import services as record
+
+    return record.request_publication(session, actor=_user(session, address), challenge_id=c.id,
+                                      now=utcnow()).id
+
+
+def run_publication(session, record_id: int) -> bool:
+    """The publication job, as a worker runs it for a record whose publication was asked for."""
+    from procure.db import utcnow
+    from procure.record import services as record
+
+    return record.publish_record(session, record_id, now=utcnow())
+
+
+def _valley(session):
+    """VALLEY, registered by its editor and verified by the admin; its editor."""
+    from werkzeug.security import generate_password_hash
+
+    from procure.accounts import services as accounts
+    from procure.accounts.models import User
+    from procure.db import utcnow
+
+    now = utcnow()
+    address, name = VALLEY_EDITOR
+    editor = User(email=address, name=name, password_hash=generate_password_hash(DEMO_PASSWORD),
+                  locale="en", is_admin=False, is_disabled=False, created_at=now,
+                  email_confirmed_at=now)
+    session.add(editor)
+    session.commit()
+    org = accounts.create_organisation(session, actor=editor, name=VALLEY, kind="authority",
+                                       now=now)
+    accounts.verify_organisation(session, actor=_user(session, "admin@procure.example"),
+                                 organisation_id=org.id, now=now)
+    return editor
+
+
+def _add_records(session) -> None:
+    """The open records (see RECORD_JOURNEY and the others above), through the services."""
+    import logging
+    from datetime import timedelta
+    from unittest import mock
+
+    from sqlalchemy import func, select
+
+    from procure.challenges import services as challenges
+    from procure.challenges.models import Challenge
+    from procure.db import utcnow
+    from procure.record import compose
+    from procure.record import services as record
+    from procure.record.models import ChallengeRecord
+    from procure.record.queries import PER_PAGE
+
+    _concluded(session, RECORD_JOURNEY)
+
+    c = _concluded(session, RECORD_DRAFT)
+    _write_record(session, c, not_worked=False)
+
+    c = _concluded(session, RECORD_QUEUED)
+    _write_record(session, c, asset=False)
+    _ask_publication(session, c)
+
+    c = _concluded(session, RECORD_FAILED)
+    _write_record(session, c)
+    record_id = _ask_publication(session, c)
+    # Something on our side breaks every time the job tries: after the last try, it gives up.
+    # (The job logs each failure with its traceback; that expected noise is kept quiet here.)
+    quiet = mock.patch.object(logging.getLogger(record.__name__), "disabled", True)
+    with quiet, mock.patch.object(compose, "compose", side_effect=RuntimeError("disk full")):
+        for _attempt in range(record.MAX_ATTEMPTS):
+            assert not run_publication(session, record_id)
+
+    bake_off = session.execute(select(Challenge).where(Challenge.title == RECORD_BAKE_OFF)
+                               ).scalar_one()
+    for c in (_concluded(session, RECORD_PUBLISHED), _concluded(session, RECORD_NO_AWARD,
+                                                               award=False), bake_off):
+        _write_record(session, c)
+        assert run_publication(session, _ask_publication(session, c))
+
+    # VALLEY's cancelled challenges, each opened and cancelled before its phase closed.
+    valley = _valley(session)
+    published = session.execute(select(func.count()).select_from(ChallengeRecord).where(
+        ChallengeRecord.status == "published")).scalar_one()
+    for n in range(1, max(2, PER_PAGE + 2 - published) + 1):
+        c, _phase = _closed_challenge(
+            session, f"Valley trial {n}: a service stopped early", partner=False, suppliers=(),
+            then=utcnow() - timedelta(days=10), lead=VALLEY_EDITOR[0], tags="")
+        challenges.cancel_challenge(session, actor=valley, challenge_id=c.id,
+                                    reason=CANCEL_REASON, now=utcnow())
+        _write_record(session, c, VALLEY_EDITOR[0], asset=False)
+        assert run_publication(session, _ask_publication(session, c, VALLEY_EDITOR[0]))
+
+
+def record_ids(session) -> dict[str, int | str]:
+    """The open records' ids: ``record_<state>`` (each the challenge's id, as the record's
+    pages name them), ``record_cancelled`` (one of VALLEY's) and ``criterion_healthier`` (the
+    catalogue's key of the criterion the council's challenges weigh most)."""
+    from sqlalchemy import select
+
+    from procure.challenges.models import Challenge
+    from procure.record.queries import criterion_choices
+
+    def challenge(title: str) -> int:
+        return session.execute(select(Challenge.id).where(Challenge.title == title)).scalar_one()
+
+    return {
+        "record_journey": challenge(RECORD_JOURNEY[0]),
+        "record_draft": challenge(RECORD_DRAFT),
+        "record_queued": challenge(RECORD_QUEUED),
+        "record_failed": challenge(RECORD_FAILED),
+        "record_published": challenge(RECORD_PUBLISHED[0]),
+        "record_no_award": challenge(RECORD_NO_AWARD[0]),
+        "record_bake_off": challenge(RECORD_BAKE_OFF),
+        "record_cancelled": challenge("Valley trial 1: a service stopped early"),
+        "criterion_healthier": next(c.key for c in criterion_choices(session)
+                                    if c.key.endswith(".healthier")),
+    }
 
 
 def find_ids(session) -> dict[str, int | str]:
@@ -734,6 +942,8 @@ def find_ids(session) -> dict[str, int | str]:
         **bake_off_ids("closed", challenge(BAKE_OFF_CLOSED)),
         **bake_off_ids("awarding", challenge(BAKE_OFF_AWARDING)),
         **bake_off_ids("falls", challenge(FALLS)),
+        # Open records (see RECORD_JOURNEY and the others above).
+        **record_ids(session),
     }
 
 
@@ -823,6 +1033,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     live.run(_add_proposals)
     live.run(_add_assessments)
     live.run(_add_bake_offs)
+    live.run(_add_records)
 
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import EXPERT, NEWCOMER
+from tests.browser.conftest import EXPERT, NEWCOMER, SEARCH_WORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -58,6 +58,14 @@ FALLS_PHASE = "/challenges/{falls}/phases/{falls_phase}"
 CHECK_IN = FALLS + "/check-ins/6"
 ASSESS_BRIGHT = "/assessments/proposals/{damp_bright}"
 ASSESS_GREENFIELD = "/assessments/proposals/{damp_greenfield}"
+# Open records (conftest): {record_published} (an award), {record_no_award}, {record_bake_off}
+# (a bake-off's award) and VALLEY's {record_cancelled} are published, enough of them for two
+# pages of the catalogue; {record_draft}'s is being written ("what did not work" still empty,
+# one asset listed), {record_queued}'s is waiting for its publication job and {record_failed}'s
+# job failed. SEARCH_WORD is in two records' Welsh titles, one of them {record_no_award}'s.
+RECORD = "/records/{record_published}"
+RECORD_PAGE = "/challenges/{record_draft}/record"
+ASSETS_BUTTON = "main form[action$='/record/assets'] button"
 
 
 def submit(page: Page) -> None:
@@ -163,11 +171,18 @@ def choose_and_submit(choice: str, values: dict[str, str] | None = None
     return then
 
 
-def shows(selector: str) -> Callable[[Page], None]:
-    """The page as it opens, with ``selector`` on it (what the case is about)."""
+def shows(*selectors: str) -> Callable[[Page], None]:
+    """The page as it opens, with each of ``selectors`` on it (what the case is about)."""
     def then(page: Page) -> None:
-        expect(page.locator(selector).first).to_be_visible()
+        for selector in selectors:
+            expect(page.locator(selector).first).to_be_visible()
     return then
+
+
+def finds_nothing(page: Page) -> None:
+    """A catalogue page listing no record, with a way back to every record."""
+    expect(page.locator("main #result-count")).to_have_count(0)
+    expect(page.locator("main a[href='/catalogue']").first).to_be_visible()
 
 
 def press(button: str) -> Callable[[Page], None]:
@@ -228,8 +243,9 @@ CASES: dict[str, Case] = {
     "challenge-draft-invited-partner-errors": Case(
         FLOOD, user=HEALTH_EDITOR,
         then=fill_and_submit({"#pledge": "abc"}, "main form button[name=accept]")),
-    "challenges-mine": Case("/challenges/mine", user=COUNCIL_EDITOR,
-                            then=shows("main a[href$='/check-ins/6']")),  # the check-in task
+    "challenges-mine": Case("/challenges/mine", user=COUNCIL_EDITOR, then=shows(
+        "main a[href$='/check-ins/6']",  # the check-in task
+        "main a[href^='/records/']", "main a[href$='/record']")),  # the open records' column
     "challenges-mine-partner": Case("/challenges/mine", user=HEALTH_EDITOR),
     # Writing a draft (errors are refused, so they change nothing).
     "challenge-new": Case("/challenges/new", user=COUNCIL_EDITOR),
@@ -419,6 +435,53 @@ CASES: dict[str, Case] = {
     "check-in-errors": Case(CHECK_IN, user=COUNCIL_EDITOR, then=submit_empty),
     "check-in-errors-revealed": Case(CHECK_IN, user=COUNCIL_EDITOR, then=choose_and_submit(
         "main input[name=in_use][value=yes]", {"main input[name^=value_] >> nth=0": "lots"})),
+    # Open records: the catalogue (searched, filtered, sorted, its pages, finding nothing).
+    "catalogue": Case("/catalogue", then=shows("main #result-count", "main .govuk-pagination")),
+    "catalogue-page-2": Case("/catalogue?page=2", then=shows("main .govuk-pagination")),
+    "catalogue-search": Case("/catalogue?q=" + SEARCH_WORD,
+                             then=shows("main a[href^='/records/']")),
+    "catalogue-filtered": Case(
+        "/catalogue?q=" + SEARCH_WORD + "&criterion={criterion_healthier}&outcome=no_award"
+        "&tag=roads&sort=title", then=shows("main #result-count")),
+    "catalogue-nothing-found": Case("/catalogue?q=zyxwvutsr", then=finds_nothing),
+    "catalogue-beyond-the-end": Case("/catalogue?page=99", then=finds_nothing),
+    # A record's page, for anyone and for another authority (reuse, interest); the kinds of end.
+    "record": Case(RECORD),
+    "record-other-authority": Case(RECORD, user=HEALTH_EDITOR,
+                                   then=shows("main form[action$='/reuse'] button",
+                                              "main a[href$='/interest']")),
+    "record-no-award": Case("/records/{record_no_award}"),
+    "record-bake-off": Case("/records/{record_bake_off}", then=shows("main svg[role=img]")),
+    "record-cancelled": Case("/records/{record_cancelled}"),
+    "record-interest": Case(RECORD + "/interest", user=HEALTH_EDITOR),
+    "record-interest-errors": Case(RECORD + "/interest", user=HEALTH_EDITOR,
+                                   then=fill_and_submit({"#message": "Far too long. " * 150})),
+    "shared-values": Case("/shared-values"),
+    "open-data": Case("/open-data"),
+    # The challenge's page once its record is published, and as its editors write it.
+    "challenge-record-published": Case("/challenges/{record_published}",
+                                       then=shows("main a[href^='/records/']")),
+    "challenge-record-lead-editor": Case("/challenges/{record_draft}", user=COUNCIL_EDITOR,
+                                         then=shows("main a[href$='/record']")),
+    # Writing the record: the draft, each form's errors, and every state of publication.
+    "record-edit": Case(RECORD_PAGE, user=COUNCIL_EDITOR,
+                        then=shows("main textarea", "main form[action$='/record/assets']")),
+    "record-edit-publish-errors": Case(RECORD_PAGE, user=COUNCIL_EDITOR,
+                                       then=press("main form[action$='/record/publish'] button")),
+    "record-edit-lessons-errors": Case(RECORD_PAGE, user=COUNCIL_EDITOR, then=fill_and_submit(
+        {"#lessons_not_worked": "Far too long. " * 800}, "main button[name=save_lessons]")),
+    "record-edit-asset-errors": Case(RECORD_PAGE, user=COUNCIL_EDITOR, then=press(ASSETS_BUTTON)),
+    "record-edit-asset-bad-address": Case(RECORD_PAGE, user=COUNCIL_EDITOR, then=fill_and_submit(
+        {"#title": "Our code", "#url": "not a web address"}, ASSETS_BUTTON)),
+    "record-edit-viewer": Case(RECORD_PAGE, user=VIEWER),
+    "record-edit-queued": Case("/challenges/{record_queued}/record", user=COUNCIL_EDITOR,
+                               then=shows("main [role=status]")),
+    "record-edit-failed": Case("/challenges/{record_failed}/record", user=COUNCIL_EDITOR,
+                               then=shows("main .govuk-warning-text", "main textarea")),
+    "record-edit-published": Case("/challenges/{record_published}/record", user=COUNCIL_EDITOR,
+                                  then=shows("main a[href^='/records/']")),
+    "record-preview": Case(RECORD_PAGE + "/preview", user=COUNCIL_EDITOR,
+                           then=shows("main .govuk-notification-banner")),
     "403": Case("/admin", user=VIEWER, status=403),
     "404": Case("/no-such-page", status=404),
     "csrf-failure": Case("/sign-in", then=submit_forged_form),
