@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from flask_login import AnonymousUserMixin
+from werkzeug.routing import IntegerConverter
 
 from procure.assessment import services as assessment_services
 from procure.errors import NotPermitted
@@ -975,9 +976,8 @@ def _paths(app, ids, rule_ids=None) -> list[tuple[str, bool, str]]:
         values = {}
         own = {**ids, **(rule_ids or {}).get(rule.rule, {})}
         for arg in rule.arguments:
-            converter = type(rule._converters[arg]).__name__
-            values[arg] = own.get(arg, 1) if converter == "IntegerConverter" else own.get(
-                arg, "dummy-token")
+            numeric = isinstance(rule._converters[arg], IntegerConverter)
+            values[arg] = own.get(arg, 1) if numeric else own.get(arg, "dummy-token")
         out.append((rule.rule, "GET" in rule.methods, rule.build(values)[1]))
     # A path with a GET rule and a separate POST rule answers GET.
     with_get = {rule for rule, get, _ in out if get}

@@ -11,6 +11,7 @@ import pytest
 import time_machine
 from flask.testing import FlaskClient
 from sqlalchemy import select
+from werkzeug.routing import IntegerConverter
 
 from procure.accounts.models import Membership, Organisation, User
 from procure.audit.models import AuditEvent
@@ -601,7 +602,7 @@ def _post_rules(app) -> list[str]:
     for rule in app.url_map.iter_rules():
         if "POST" not in rule.methods:
             continue
-        values = {arg: 1 if rule._converters[arg].__class__.__name__ == "IntegerConverter"
+        values = {arg: 1 if isinstance(rule._converters[arg], IntegerConverter)
                   else "dummy-token" for arg in rule.arguments}
         paths.append(rule.build(values)[1])
     return sorted(paths)

@@ -30,7 +30,11 @@ from tests.bakeoff import builders as bb
 from tests.challenges import service_builders as sb
 from tests.record import builders as rb
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "ocds"
+# The official OCDS 1.1 schemas, extensions and codelists: the reference copy beside the project
+# (../shared/ocds) where there is one, else the same files kept with these tests.
+_BESIDE = Path(__file__).resolve().parents[3] / "shared" / "ocds"
+SHARED = _BESIDE if (_BESIDE / "release-schema.json").is_file() else (
+    Path(__file__).resolve().parent / "ocds_reference")
 CORE_ID = "https://standard.open-contracting.org/schema/1__1__5/release-schema.json"
 DAY = timedelta(days=1)
 PUB = ocds.Publication(prefix="ocds-tstpfx", base_url="https://open.example", publisher="Procure",
@@ -698,3 +702,16 @@ def test_check_ins_need_an_award_contract():
     check_in = {"months": 6, "recorded_at": "2026-09-01T09:00:00+00:00", "in_use": True,
                 "used_by": "Two schools", "measure_values": {"3": "4"}}
     assert not [r for r in ocds.releases(_content(), [check_in], PUB) if "implementation" in r["tag"]]
+
+
+def test_the_reference_kept_with_the_tests_is_the_official_one():
+    """The copy in tests/record/ocds_reference is the reference beside the project, file for
+    file (checked wherever that reference is present)."""
+    kept = Path(__file__).resolve().parent / "ocds_reference"
+    assert (kept / "release-schema.json").is_file()
+    if not (_BESIDE / "release-schema.json").is_file():
+        return
+    ours = sorted(p.relative_to(kept) for p in kept.rglob("*") if p.is_file())
+    theirs = sorted(p.relative_to(_BESIDE) for p in _BESIDE.rglob("*") if p.is_file())
+    assert ours == theirs
+    assert all((kept / p).read_bytes() == (_BESIDE / p).read_bytes() for p in ours)

@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 from sqlalchemy import select, update
+from werkzeug.routing import IntegerConverter
 
 from procure.assessment import services as assessment_services
 from procure.audit.models import AuditEvent
@@ -153,7 +154,7 @@ def _get_paths(app, ids: dict[str, int | str]) -> list[str]:
     for rule in app.url_map.iter_rules():
         if "GET" not in rule.methods:
             continue
-        values = {arg: ids.get(arg, 1) if type(rule._converters[arg]).__name__ == "IntegerConverter"
+        values = {arg: ids.get(arg, 1) if isinstance(rule._converters[arg], IntegerConverter)
                   else ids.get(arg, "dummy-token") for arg in rule.arguments}
         paths.append(rule.build(values)[1])
     return sorted(paths)
