@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, g
 from sqlalchemy import DateTime, MetaData, create_engine, event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+log = logging.getLogger(__name__)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -81,6 +85,33 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(url, **kwargs)
 
 
+# SQLSTATE classes of a lost or refused connection: 08 (connection exception) and 57P
+# (operator intervention: admin or crash shutdown, "cannot connect now" while starting up).
+_UNAVAILABLE_SQLSTATES = ("08", "57P")
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """Whether ``error`` (or what caused it) means the database could not be reached, as when
+    it is restarting: no connection, a connection cut, or no free connection in the pool."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, sa_exc.TimeoutError):  # the pool had no connection to give
+            return True
+        if isinstance(current, sa_exc.DBAPIError):
+            if current.connection_invalidated:
+                return True
+            orig = current.orig
+            if isinstance(current, (sa_exc.OperationalError, sa_exc.InterfaceError)) and (
+                    type(orig).__module__.split(".")[0] == "psycopg"):
+                sqlstate = getattr(orig, "sqlstate", None)
+                # No SQLSTATE: the server never answered (refused, reset, closed).
+                return sqlstate is None or sqlstate.startswith(_UNAVAILABLE_SQLSTATES)
+        current = current.__cause__ or current.__context__
+    return False
+
+
 def init_db(app: Flask) -> None:
     """Create the engine and session factory for ``app`` and close the session after each request."""
     url = app.config["SQLALCHEMY_DATABASE_URL"]
@@ -95,8 +126,18 @@ def init_db(app: Flask) -> None:
     @app.teardown_appcontext
     def _close_session(_exc: BaseException | None) -> None:
         session = g.pop("db_session", None)
-        if session is not None:
+        if session is None:
+            return
+        try:
             session.close()
+        except sa_exc.DBAPIError as error:
+            # The connection was cut after the work was done (the database restarting): the
+            # answer is already made, and ending the transaction there cannot fail it. Drop
+            # the connection instead of returning it to the pool.
+            if not database_unavailable(error):
+                raise
+            log.warning("database connection lost while closing the session: %s", error)
+            session.invalidate()
 
 
 def get_session() -> Session:

@@ -30,6 +30,10 @@ def celery_settings(app: Flask) -> dict[str, Any]:
     settings: dict[str, Any] = {
         "task_acks_late": True,
         "task_reject_on_worker_lost": True,
+        # When the broker connection drops, let running tasks finish (Celery 5's default,
+        # pinned before 6.0 turns it round): a delivery cut off mid-send would be sent again,
+        # while one that finishes marks its row sent and its redelivery is a no-op.
+        "worker_cancel_long_running_tasks_on_connection_loss": False,
         "worker_prefetch_multiplier": 1,
         "task_time_limit": visibility - margin,
         "task_soft_time_limit": visibility - 2 * margin,

@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 ERROR_TEMPLATES = {400: "errors/400.html", 403: "errors/403.html", 404: "errors/404.html",
                    405: "errors/405.html", 409: "errors/409.html", 413: "errors/413.html",
                    429: "errors/429.html"}
+RETRY_AFTER_SECONDS = 30  # what a 503 tells clients while the database is out of reach
 
 
 def init_web(app: Flask) -> None:
@@ -110,19 +111,29 @@ def init_web(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _server_error(e: Exception):
-        log.exception("unhandled error (request %s)", g.get("request_id"))
-        # Roll back so nothing is half saved, and show a page with no detail.
-        from procure.db import get_session
+        from procure.db import database_unavailable, get_session
 
         request_id = g.get("request_id")
+        # The database cannot be reached (restarting, failing over, no free connection): a
+        # temporary state, so 503 with Retry-After, not a 500. The pool pings each connection
+        # before use, so the first request after it is back is served normally.
+        status, headers = 500, {}
+        if database_unavailable(e):
+            log.warning("database unavailable (request %s): %s", request_id, e)
+            status, headers = 503, {"Retry-After": str(RETRY_AFTER_SECONDS)}
+        else:
+            log.exception("unhandled error (request %s)", request_id)
+        # Roll back so nothing is half saved, and show a page with no detail.
         try:
             get_session().rollback()
-            return render_template("errors/500.html", request_id=request_id), 500
+            return render_template("errors/500.html", request_id=request_id), status, headers
         except Exception:  # noqa: BLE001 - e.g. the database is down: still answer plainly
-            log.exception("error page failed (request %s)", request_id)
+            if status == 500:
+                log.exception("error page failed (request %s)", request_id)
             return (f"<!DOCTYPE html><html lang=\"en\"><title>Service error</title>"
                     f"<h1>Sorry, there is a problem with the service</h1>"
-                    f"<p>Reference: {escape(request_id or '')}</p></html>", 500)
+                    f"<p>Try again later. Nothing you sent has been half saved.</p>"
+                    f"<p>Reference: {escape(request_id or '')}</p></html>", status, headers)
 
 
 class DatabaseId(IntegerConverter):

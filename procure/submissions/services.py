@@ -449,6 +449,14 @@ def submit_proposal(session: Session, *, actor: Any, proposal_id: int, clock: Cl
     if problem:
         session.rollback()
         raise RuleViolation({"proposal": problem})
+    if (proposal.status == ProposalStatus.SUBMITTED and not proposal.must_reconfirm
+            and proposal.current_receipt is not None):
+        # Already in, unchanged since (a submitted proposal cannot be edited) and not asked
+        # to confirm an amendment: a second press, or the same request sent twice at once,
+        # waited here for the first. It gets the submission that stands, not another one.
+        receipt = proposal.current_receipt
+        session.commit()  # nothing written: this only lets go of the locks
+        return receipt
     new_status = lifecycle.next_status(proposal.status, ProposalAction.SUBMIT)
     problems = submit_problems(proposal)
     if problems:

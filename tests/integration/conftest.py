@@ -15,6 +15,7 @@ import fcntl
 import hashlib
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -358,12 +359,15 @@ def start_worker(live_env: dict[str, str], broker: Any, tmp_path: Path,
     """Start real workers; each is stopped (and killed if need be) when the test ends.
 
     ``start_worker(mail_dir=path)`` writes e-mails as .eml files; ``start_worker(smtp=sink)``
-    sends them to the SMTP sink.
+    sends them to the SMTP sink; ``redis_url=`` gives it another broker.
     """
     started: list[Worker] = []
 
-    def start(*, mail_dir: Path | None = None, smtp: SmtpSink | None = None) -> Worker:
+    def start(*, mail_dir: Path | None = None, smtp: SmtpSink | None = None,
+              redis_url: str | None = None) -> Worker:
         env = dict(live_env)
+        if redis_url is not None:  # a broker of the test's own (its private redis-server)
+            env["PROCURE_REDIS_URL"] = redis_url
         if smtp is not None:
             env.update(PROCURE_SMTP_HOST=smtp.host, PROCURE_SMTP_PORT=str(smtp.port),
                        PROCURE_SMTP_STARTTLS="false")
@@ -425,3 +429,229 @@ def message_id_for(key: str) -> str:
     from procure.notifications import rules
 
     return rules.message_id(key, "procure.test")
+
+
+# --- private servers for the fault tests ----------------------------------------------------
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+REDIS_SERVER = Path("/usr/bin/redis-server")
+GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
+
+
+def need(available: bool, what: str) -> None:
+    """Skip a fault test whose server program is not installed; with CI=true, fail instead."""
+    if available:
+        return
+    if IN_CI:
+        pytest.fail(f"{what} is needed by the fault tests (with CI=true its absence is an error)")
+    pytest.skip(f"{what} is needed by the fault tests")
+
+
+def _port_open(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.2)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+class PrivateRedis:
+    """A ``redis-server`` of the test's own on a free port, never the shared one: stopped and
+    started again on the same port, with nothing kept on disk (a restart starts empty)."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory, self.port = directory, free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def url(self, db: int = 0) -> str:
+        return f"redis://127.0.0.1:{self.port}/{db}"
+
+    def start(self) -> PrivateRedis:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        with open(self.directory / "redis.log", "ab") as log:
+            self.process = subprocess.Popen(
+                [str(REDIS_SERVER), "--port", str(self.port), "--bind", "127.0.0.1",
+                 "--dir", str(self.directory), "--save", "", "--appendonly", "no",
+                 "--protected-mode", "no"],
+                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        wait_until(self.ping, timeout=15, what=f"redis-server on port {self.port}")
+        return self
+
+    def ping(self) -> bool:
+        import redis
+
+        client = redis.Redis(port=self.port, socket_connect_timeout=0.5)
+        try:
+            return bool(client.ping())
+        except redis.ConnectionError:
+            return False
+        finally:
+            client.close()
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        self.process = None
+        wait_until(lambda: not _port_open(self.port), timeout=10, what="redis to stop listening")
+
+
+@pytest.fixture
+def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
+    need(REDIS_SERVER.exists(), str(REDIS_SERVER))
+    server = PrivateRedis(tmp_path / "redis").start()
+    yield server
+    server.stop()
+
+
+def _postgres_bin() -> Path | None:
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"))
+    return found[-1].parent if found else None
+
+
+class PrivatePostgres:
+    """A PostgreSQL cluster of the test's own (initdb in a temporary directory, on a free port),
+    run as the ``postgres`` OS user when the tests run as root, since initdb refuses root."""
+
+    def __init__(self, bindir: Path, directory: Path) -> None:
+        self.bindir, self.directory, self.port = bindir, directory, free_port()
+        self.data = directory / "data"
+        self.as_root = os.geteuid() == 0
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _run(self, *args: str, timeout: float = 60) -> None:
+        command = [str(self.bindir / args[0]), *args[1:]]
+        if self.as_root:
+            command = ["runuser", "-u", "postgres", "--", *command]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout,
+                              cwd=self.directory)
+        assert done.returncode == 0, f"{' '.join(command)}\n{done.stdout}\n{done.stderr}"
+
+    def init(self) -> PrivatePostgres:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        if self.as_root:
+            import pwd
+
+            user = pwd.getpwnam("postgres")
+            os.chown(self.directory, user.pw_uid, user.pw_gid)
+        self._run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust",
+                  "-E", "UTF8", "--no-sync")
+        with open(self.data / "postgresql.conf", "a") as conf:
+            conf.write(f"\nport = {self.port}\nlisten_addresses = '127.0.0.1'\n"
+                       f"unix_socket_directories = '{self.directory}'\nfsync = off\n"
+                       "max_connections = 60\n")
+        return self
+
+    def start(self) -> None:
+        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.directory / "server.log"),
+                  "-w", "-t", "30", "start")
+
+    def stop(self) -> None:
+        self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "-t", "30", "stop")
+
+    def running(self) -> bool:
+        return (self.data / "postmaster.pid").exists()
+
+    def log(self) -> str:
+        path = self.directory / "server.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+
+@pytest.fixture
+def private_postgres() -> Iterator[PrivatePostgres]:
+    bindir = _postgres_bin()
+    need(bindir is not None, "PostgreSQL's server programs (/usr/lib/postgresql/*/bin)")
+    # Not under pytest's tmp_path: pytest keeps its base directory 0700 (and resets it when
+    # another run starts), so the postgres user could not reach a cluster inside it.
+    directory = Path(tempfile.mkdtemp(prefix="procure-pg-"))
+    try:
+        server = PrivatePostgres(bindir, directory).init()
+        server.start()
+        try:
+            yield server
+        finally:
+            if server.running():
+                with suppress(AssertionError, subprocess.TimeoutExpired):
+                    server.stop()
+            print(f"----- log of PostgreSQL on {server.port} -----\n{server.log()[-10000:]}")
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+class LiveServer:
+    """The app served by gunicorn, as in production (README), from ``PROCURE_*`` settings."""
+
+    def __init__(self, env: dict[str, str], log_path: Path, *, workers: int = 2,
+                 threads: int = 4) -> None:
+        self.env, self.log_path = env, log_path
+        self.workers, self.threads, self.port = workers, threads, free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> LiveServer:
+        environ = {k: v for k, v in os.environ.items() if not k.startswith("PROCURE_")}
+        environ.update(self.env, PYTHONUNBUFFERED="1")
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                [str(GUNICORN), "--workers", str(self.workers), "--threads", str(self.threads),
+                 "--bind", f"127.0.0.1:{self.port}", "--timeout", "60", "wsgi:app"],
+                cwd=ROOT, env=environ, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True)
+
+        def up() -> bool:
+            if self.process.poll() is not None:
+                raise AssertionError(f"gunicorn exited with {self.process.returncode}\n"
+                                     f"{self.log()}")
+            return _port_open(self.port)
+
+        wait_until(up, timeout=30, what="gunicorn to listen")
+        return self
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                pass
+        with suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def worker_pids(self) -> set[int]:
+        """gunicorn's worker processes (children of its arbiter)."""
+        out = subprocess.run(["pgrep", "-P", str(self.process.pid)], capture_output=True,
+                             text=True)
+        return {int(p) for p in out.stdout.split()}
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+@pytest.fixture
+def serve(tmp_path: Path) -> Iterator[Callable[..., LiveServer]]:
+    """Start gunicorn on the given settings; stopped (and killed if need be) after the test."""
+    started: list[LiveServer] = []
+
+    def start(env: dict[str, str], **kwargs: Any) -> LiveServer:
+        server = LiveServer(env, tmp_path / f"gunicorn-{len(started) + 1}.log", **kwargs)
+        started.append(server)
+        return server.start()
+
+    yield start
+    for server in started:
+        server.stop()
+    for server in started:
+        print(f"----- log of gunicorn on {server.port} -----\n{server.log()[-20000:]}")

@@ -65,66 +65,62 @@ def test_committed_email_is_delivered_once_by_the_worker(live_app, start_worker,
     assert row["body"] == ""  # the confirmation link is not kept once sent
 
 
-def test_pool_process_killed_mid_delivery_is_redelivered_once(live_app, start_worker, broker,
-                                                             smtp_sink):
-    """Relies on task_acks_late + task_reject_on_worker_lost: the worker's main process sees
-    its pool process die and puts the task back on the queue at once (no sweep runs)."""
-    worker = start_worker(smtp=smtp_sink)
-    smtp_sink.hold_next()
-
-    _, key = register(live_app, an_address())
-    message_id = message_id_for(key)
-
-    wait_until(lambda: smtp_sink.held == message_id, what="the e-mail to reach the SMTP sink")
-    killed = worker.kill_pool_process()
-    # The sender is gone before the sink could answer: that transaction never completed.
-    wait_until(lambda: smtp_sink.aborted[message_id] == 1, timeout=10,
-               what="the sink to see the connection drop")
-    smtp_sink.release()
-
-    row = wait_for_status(live_app, key, "sent")
-    wait_until(lambda: broker_idle(broker), what="the broker queue to drain")
-    assert smtp_sink.arrived[message_id] == 2  # the interrupted send, then the redelivery
-    assert smtp_sink.completed == {message_id: 1}
-    assert row["attempts"] == 1  # the killed attempt never committed
-    assert row["last_error"] is None
-    assert worker.process.poll() is None  # the worker survived and replaced its pool process
-    assert killed not in worker.pool_pids()
-    assert "WorkerLostError" in worker.log()
+BATCH = 12
 
 
-def test_whole_worker_killed_mid_delivery_then_restarted_delivers_each_once(
+def test_pool_process_then_whole_worker_killed_mid_delivery_each_of_a_batch_sent_once(
         live_app, start_worker, broker, smtp_sink):
-    """Relies on redelivery after the broker's visibility timeout: the killed worker never
-    acknowledged its task, so Redis hands it to the new worker once the timeout has passed
+    """A batch of e-mails, two deaths in the middle of sending, every message delivered once.
+
+    The pool process dies first: task_acks_late + task_reject_on_worker_lost make the
+    worker's main process, which survives and starts a new pool process, put the task back on
+    the queue at once. Then the whole worker dies mid-send: its task was never acknowledged,
+    so Redis hands it to the restarted worker once the visibility timeout has passed
     (PROCURE_CELERY_VISIBILITY_TIMEOUT=10 here). No sweep runs."""
     first = start_worker(smtp=smtp_sink)
     smtp_sink.hold_next()
 
-    keys = [register(live_app, an_address())[1] for _ in range(3)]
+    keys = [register(live_app, an_address())[1] for _ in range(BATCH)]
     message_ids = [message_id_for(k) for k in keys]
+    assert len(set(message_ids)) == BATCH
 
-    held = wait_until(lambda: smtp_sink.held, what="an e-mail to reach the SMTP sink")
-    assert held == message_ids[0]
+    # 1. The pool process dies while the sink holds its first message, before replying.
+    held_by_pool = wait_until(lambda: smtp_sink.held, what="an e-mail to reach the SMTP sink")
+    assert held_by_pool == message_ids[0]
+    killed = first.kill_pool_process()
+    wait_until(lambda: smtp_sink.aborted[held_by_pool] == 1, timeout=10,
+               what="the sink to see the pool process's connection drop")
+    # 2. Hold the next message the (surviving) worker sends, and kill the whole worker then.
+    smtp_sink.hold_next()
+    held_by_worker = wait_until(lambda: smtp_sink.held,
+                                what="the worker's new pool process to send again")
+    assert first.process.poll() is None and killed not in first.pool_pids()
+    assert "WorkerLostError" in first.log()
+    aborted_before = smtp_sink.aborted[held_by_worker]
     ((_, delivered_at),) = broker.zrange("unacked_index", 0, -1, withscores=True)
     first.kill()
-    wait_until(lambda: smtp_sink.aborted[held] == 1, timeout=10,
-               what="the sink to see the connection drop")
+    wait_until(lambda: smtp_sink.aborted[held_by_worker] == aborted_before + 1, timeout=10,
+               what="the sink to see the worker's connection drop")
     smtp_sink.release()
-    # The in-flight task is stranded, unacknowledged; the other two still wait in the queue.
+    # The in-flight task is stranded, unacknowledged; the rest still wait in the queue.
+    sent_so_far = [k for k in keys if outbox_row(live_app, k)["status"] == "sent"]
     assert broker.hlen("unacked") == 1
-    assert broker.llen("celery") == 2
-    assert all(outbox_row(live_app, k)["status"] == "pending" for k in keys)
+    assert broker.llen("celery") == BATCH - len(sent_so_far) - 1
 
     second = start_worker(smtp=smtp_sink)
 
-    rows = [wait_for_status(live_app, k, "sent") for k in keys]
+    rows = {k: wait_for_status(live_app, k, "sent") for k in keys}
     wait_until(lambda: broker_idle(broker), what="the stranded task to be redelivered and acked")
-    # Redelivered by the visibility timeout, not earlier by anything else.
-    assert rows[0]["sent_at"].timestamp() >= delivered_at + VISIBILITY_TIMEOUT
+    # Each message accepted by the sink exactly once, under its own Message-ID; the two
+    # interrupted sends never completed.
     assert smtp_sink.completed == {m: 1 for m in message_ids}
-    assert smtp_sink.arrived[held] == 2
-    assert [r["attempts"] for r in rows] == [1, 1, 1]
+    assert sum(smtp_sink.arrived.values()) == BATCH + 2
+    assert sum(smtp_sink.aborted.values()) == 2
+    assert {k: (r["attempts"], r["last_error"]) for k, r in rows.items()} == {
+        k: (1, None) for k in keys}  # neither killed attempt committed anything
+    # The stranded one came back through the visibility timeout, not earlier.
+    stranded = keys[message_ids.index(held_by_worker)]
+    assert rows[stranded]["sent_at"].timestamp() >= delivered_at + VISIBILITY_TIMEOUT
     assert second.process.poll() is None
 
 
