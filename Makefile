@@ -50,13 +50,18 @@ beat: setup
 	$(BIN)/celery -A workers beat --loglevel=INFO
 
 # Time the ranking of a 1,000-proposal phase on a scratch SQLite database (RANKING_ARGS), then
-# the open record's exports and search at 10,000 and 100,000 published challenges on a scratch
-# PostgreSQL database beside PROCURE_BENCH_DATABASE_URL's (BENCH_ARGS, e.g.
-# BENCH_ARGS="--sizes 1000,10000" for a quick run); both write bench/results.md. Measurements,
-# not tests: nothing fails on a slow machine.
+# load the public pages with wrk against gunicorn, beside a minimal Flask app (the floor), at
+# 1,000, 10,000 and 100,000 published challenges on PostgreSQL databases kept beside
+# PROCURE_BENCH_DATABASE_URL's (built once by `flask demo generate`; BENCH_ARGS, e.g.
+# BENCH_ARGS="--sizes 1000,10000" for a quick run, --fresh to build the data again); both write
+# bench/results.md. Measurements, not tests: nothing fails on a slow machine.
 bench: setup
+	@command -v wrk >/dev/null 2>&1 || { \
+	  as_root() { if [ "$$(id -u)" -eq 0 ]; then "$$@"; else sudo "$$@"; fi; }; \
+	  as_root apt-get update -qq && \
+	  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 	$(BIN)/python bench/ranking.py $(RANKING_ARGS)
-	$(BIN)/python bench/open_record.py $(BENCH_ARGS)
+	$(BIN)/python bench/load.py $(BENCH_ARGS)
 
 lint: setup
 	$(BIN)/ruff check procure workers tests bench config.py wsgi.py

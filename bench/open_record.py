@@ -1,4 +1,8 @@
-"""Benchmark of the open record at scale: ``make bench`` (after ``bench/ranking.py``).
+"""Benchmark of the open record's exports and search in process: ``python bench/open_record.py``.
+
+``make bench`` runs ``bench/load.py``, which measures the public pages under load with wrk and
+uses this module's export measurements (``measure_stream``, ``client_body``,
+``baseline_body``); this script on its own still measures as it always did:
 
 On a fresh PostgreSQL database (created beside ``PROCURE_BENCH_DATABASE_URL``'s, default
 ``postgresql://postgres@127.0.0.1:5432/postgres``, migrated by Alembic, the shared values
@@ -30,7 +34,6 @@ import gc
 import json
 import os
 import platform
-import re
 import shlex
 import statistics
 import sys
@@ -366,10 +369,10 @@ def report(meta: dict[str, str], sizes: list[dict[str, Any]], notes: list[str]) 
 
 def write_results(path: Path, section: str) -> None:
     """Replace this benchmark's section of the results file (or add it), keeping the rest."""
-    existing = path.read_text(encoding="utf-8") if path.exists() else ""
-    kept = re.split(rf"^{re.escape(HEADING)}\n", existing, maxsplit=1, flags=re.M)[0]
-    kept = kept.rstrip("\n")
-    path.write_text((kept + "\n\n" if kept else "") + section, encoding="utf-8")
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from results_file import replace_section
+
+    replace_section(path, HEADING, section)
 
 
 def _meta(engine: Any) -> dict[str, str]:

@@ -410,7 +410,10 @@ def main(argv: list[str] | None = None) -> None:
             "python": platform.python_version(), "sqlite": sqlite3.sqlite_version,
             "sqlalchemy": sqlalchemy.__version__}
     text = report(rows, statistics.median(base), meta, data, check)
-    args.output.write_text(text, encoding="utf-8")
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from results_file import replace_section
+
+    replace_section(args.output, "# Ranking benchmark", text)
     print(text)
     print(f"written to {args.output} in {time.perf_counter() - started:.1f}s")
 
