@@ -68,6 +68,9 @@ class DateInput(_TranslatedError, GovDateInput):
     """Day, month and year boxes with their labels in the page's language."""
 
     def map_gov_params(self, field: Any, **kwargs: Any) -> dict[str, Any]:
+        if field.raw_data is not None and len(field.raw_data) != 3:
+            # A request may leave boxes out (or send more): show what came, box by box.
+            field.raw_data = [*field.raw_data, "", "", ""][:3]
         params = super().map_gov_params(field, **kwargs)
         labels = (gettext("Day"), gettext("Month"), gettext("Year"))
         for item, label in zip(params["items"], labels, strict=True):
@@ -91,6 +94,18 @@ class PasswordInput(_TranslatedError, GovPasswordInput):
             "passwordHiddenAnnouncementText": gettext("Your password is hidden"),
         })
         return params
+
+
+MAX_ID = 2**31 - 1  # identifiers are 4-byte integers
+
+
+def whole_number(text: str | None, *, limit: int = MAX_ID) -> int | None:
+    """A positive whole number from a query string (ASCII digits only), or None for anything else."""
+    text = (text or "").strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > 10:
+        return None
+    number = int(text)
+    return number if 1 <= number <= limit else None
 
 
 def add_errors(form: Any, errors: dict[str, str], messages: dict[str, Any]) -> None:

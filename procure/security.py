@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from flask import Flask, g, request
 from flask_login import current_user
@@ -13,10 +13,17 @@ from procure.extensions import csrf, limiter, login_manager
 
 
 def is_safe_next(target: str | None) -> bool:
-    """Only this site's own paths: '/x' is fine; '//evil', '/\\evil', 'https:evil' are not."""
-    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+    """Only this site's own paths: '/x' is fine; '//evil', '/\\evil', 'https:evil' are not,
+    nor any of them percent-encoded (a proxy or browser may decode them on the way)."""
+    if not target:
         return False
-    if any(c in target for c in "\\\r\n\t") or any(ord(c) < 32 for c in target):
+    return _is_own_path(target) and _is_own_path(unquote(target))
+
+
+def _is_own_path(target: str) -> bool:
+    if not target.startswith("/") or target.startswith(("//", "/\\")):
+        return False
+    if "\\" in target or any(ord(c) < 32 or ord(c) == 127 for c in target):
         return False
     parts = urlsplit(target)
     return not parts.scheme and not parts.netloc

@@ -16,6 +16,7 @@ from typing import Any
 from flask import Response, request, stream_with_context
 from flask_babel import gettext as _
 
+from procure.api import openapi
 from procure.api.blueprint import bp
 from procure.db import get_session, utcnow
 from procure.extensions import limiter
@@ -28,7 +29,7 @@ BULK_BATCH = 100     # records read at a time by the bulk download (memory: ~7 M
 # Costly public calls, rate limited per address (429 with Retry-After).
 PAGE_LIMIT = "120 per minute"
 BULK_LIMIT = "10 per hour"
-_CURSOR = re.compile(r"([1-9][0-9]{0,9})\.([0-9]{1,6})")
+_CURSOR = re.compile(openapi.CURSOR_PATTERN)
 
 
 def _open(response: Response) -> Response:
@@ -77,7 +78,7 @@ def ocds_releases() -> Response:
     after = (0, 0)
     if cursor:
         match = _CURSOR.fullmatch(cursor)
-        if match is None or int(match.group(1)) > ocds.MAX_ID:
+        if match is None:
             return _error(400, _("The request is not valid"),
                           {"cursor": _("Use the address in links.next")})
         after = (int(match.group(1)), int(match.group(2)))

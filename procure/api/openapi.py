@@ -34,8 +34,15 @@ IGNORED_PARAMETERS = frozenset({"lang"})
 MAX_QUERY = 200
 MAX_TAG = 50
 MAX_PAGE = 10_000
+MAX_ID = 2**31 - 1  # ids are 4-byte integers
 MIN_YEAR, MAX_YEAR = 1000, 9999
 CRITERION_PATTERN = r"^[A-Za-z0-9_-]{1,60}\.[A-Za-z0-9_-]{1,60}$"
+# An OCDS page's cursor: the record id and release position the page starts after.
+# The id is a 4-byte integer (up to 2147483647), spelt out digit by digit.
+_MAX_ID_DIGITS = (r"[1-9][0-9]{0,8}|1[0-9]{9}|20[0-9]{8}|21[0-3][0-9]{7}|214[0-6][0-9]{6}"
+                  r"|2147[0-3][0-9]{5}|21474[0-7][0-9]{4}|214748[0-2][0-9]{3}|2147483[0-5][0-9]{2}"
+                  r"|21474836[0-3][0-9]|214748364[0-7]")
+CURSOR_PATTERN = rf"^({_MAX_ID_DIGITS})\.([0-9]{{1,6}})$"
 OUTCOMES = tuple(o.value for o in RecordOutcome)
 
 ref = "#/components/schemas/{}".format
@@ -266,8 +273,8 @@ def _schemas() -> dict[str, Any]:
 
 def _parameters() -> dict[str, Any]:
     def query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
-        return {"name": name, "in": "query", "required": False, "schema": schema,
-                "description": description}
+        return {"name": name, "in": "query", "required": False, "allowEmptyValue": True,
+                "schema": schema, "description": description}
 
     return {
         "q": query("q", {"type": "string", "maxLength": MAX_QUERY},
@@ -277,7 +284,7 @@ def _parameters() -> dict[str, Any]:
                            "Records that used this criterion of a shared value framework, as "
                            "`<framework code>.<criterion code>` (any version of the framework), "
                            "e.g. `wellbeing-goals.healthier`."),
-        "authority": query("authority", {"type": "integer", "minimum": 1},
+        "authority": query("authority", {"type": "integer", "minimum": 1, "maximum": MAX_ID},
                            "Records an authority led or co-funded: its organisation id."),
         "tag": query("tag", {"type": "string", "maxLength": MAX_TAG},
                      "Records with this tag (case and spacing do not matter)."),
@@ -296,8 +303,8 @@ def _parameters() -> dict[str, Any]:
         "challenge_id": {"name": "challenge_id", "in": "path", "required": True,
                          "schema": {"type": "integer", "minimum": 1},
                          "description": "The challenge's id"},
-        "cursor": {"name": "cursor", "in": "query", "required": False,
-                   "schema": {"type": "string"},
+        "cursor": {"name": "cursor", "in": "query", "required": False, "allowEmptyValue": True,
+                   "schema": {"type": "string", "pattern": CURSOR_PATTERN},
                    "description": "Where the page starts: leave it out for the first page, "
                                   "then use the address in `links.next`"},
         "ocid": {"name": "ocid", "in": "path", "required": True, "schema": {"type": "string"},
@@ -340,7 +347,8 @@ def document(base_url: str) -> dict[str, Any]:
                 "origin (`Access-Control-Allow-Origin: *`). A parameter the operation does "
                 "not define is refused with 400 naming it (only `lang`, the site's language "
                 "switch, is accepted and ignored); so is a parameter given twice, or one whose "
-                "value is not allowed. An empty value counts as not given. Errors are JSON "
+                "value is not allowed (values are taken as given: no spaces around them). An "
+                "empty value counts as not given (`allowEmptyValue`). Errors are JSON "
                 "too (`Error`).\n\n"
                 f"The data is licensed under the {OGL_NAME}: when you use it, say "
                 f"\"{ATTRIBUTION}\""),

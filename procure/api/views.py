@@ -47,7 +47,8 @@ JSON_TYPE = "application/json; charset=utf-8"
 # Searching is the costly public call (TRUST: rate limited, 429 with Retry-After).
 LIST_LIMIT = "120 per minute"
 FILTER_PARAMETERS = ("criterion", "authority", "tag", "outcome", "year")
-_DIGITS = re.compile(r"[0-9]{1,9}")
+# A whole number; JSON Schema counts 4.0 as the integer 4, so clients may write it so.
+_WHOLE = re.compile(r"([0-9]{1,10})(?:\.0{1,10})?")
 _CRITERION = re.compile(openapi.CRITERION_PATTERN)
 
 
@@ -154,7 +155,8 @@ def _printable(text: str) -> str:
 
 
 def _whole(text: str) -> int | None:
-    return int(text) if _DIGITS.fullmatch(text) else None
+    match = _WHOLE.fullmatch(text)
+    return int(match.group(1)) if match else None
 
 
 def _choose(values: Sequence[str]) -> str:
@@ -174,10 +176,8 @@ def parse_catalogue(args: MultiDict, allowed: Sequence[str]) -> tuple[CatalogueQ
                              names=", ".join(allowed))
         elif len(args.getlist(name)) > 1:
             errors[name] = _("Give this parameter once")
-        else:
-            value = _printable(args[name]).strip()
-            if value:
-                given[name] = value
+        elif args[name] != "":  # an empty value counts as not given (allowEmptyValue)
+            given[name] = args[name]
     values: dict[str, Any] = {}
     tidied: dict[str, str] = {}
 
@@ -188,8 +188,8 @@ def parse_catalogue(args: MultiDict, allowed: Sequence[str]) -> tuple[CatalogueQ
     if "q" in given:
         if len(given["q"]) > openapi.MAX_QUERY:
             errors["q"] = _("Search for %(max)s characters or fewer", max=openapi.MAX_QUERY)
-        else:
-            keep("q", given["q"])
+        elif words := _printable(given["q"]).strip():
+            keep("q", words)
     if "criterion" in given:
         if _CRITERION.fullmatch(given["criterion"]):
             keep("criterion", given["criterion"])
@@ -198,15 +198,15 @@ def parse_catalogue(args: MultiDict, allowed: Sequence[str]) -> tuple[CatalogueQ
                                     "example wellbeing-goals.healthier")
     if "authority" in given:
         number = _whole(given["authority"])
-        if number is None or number < 1:
+        if number is None or not 1 <= number <= openapi.MAX_ID:
             errors["authority"] = _("Give the authority's organisation id, a whole number")
         else:
             keep("authority", number)
     if "tag" in given:
-        tag = " ".join(given["tag"].split()).casefold()
-        if len(tag) > openapi.MAX_TAG:
+        tag = " ".join(_printable(given["tag"]).split()).casefold()
+        if len(given["tag"]) > openapi.MAX_TAG:
             errors["tag"] = _("A tag is %(max)s characters or fewer", max=openapi.MAX_TAG)
-        else:
+        elif tag:
             keep("tag", tag)
     if "outcome" in given:
         if given["outcome"] in openapi.OUTCOMES:

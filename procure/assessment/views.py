@@ -20,6 +20,7 @@ from procure.permissions import Permission, can
 from procure.submissions import sealing
 
 bp = Blueprint("assessment", __name__)
+SCORE_DIGITS = frozenset("01234")  # a score as typed; anything else is refused by the rules
 
 
 def _lang() -> str:
@@ -244,7 +245,7 @@ def _marks_from(form: Any, phase: Any) -> dict[int, dict[str, Any]]:
         if pc.criterion.kind == "gate":
             mark["passed"] = {"pass": True, "fail": False}.get(raw, None if not raw else raw)
         else:
-            mark["score"] = int(raw) if raw.isdigit() and len(raw) == 1 else (raw or None)
+            mark["score"] = int(raw) if raw in SCORE_DIGITS else (raw or None)
         marks[pc.id] = mark
     return marks
 
@@ -460,7 +461,8 @@ def record_decision(challenge_id: int, phase_id: int):
     form = forms.DecisionForm()
     if form.validate_on_submit():
         try:
-            selected = [int(v) for v in form.selected.data or [] if str(v).isdigit()]
+            selected = [int(v) for v in form.selected.data or []
+                        if str(v).isascii() and str(v).isdigit()]
             services.record_decision(db, actor=current_user, challenge_id=challenge_id,
                                      phase_id=phase_id, selected_ids=selected,
                                      reason=form.reason.data or "", now=utcnow())

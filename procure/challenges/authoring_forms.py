@@ -66,7 +66,7 @@ class WholeNumberField(Field):
         text = valuelist[0].strip() if valuelist else ""
         if not text:
             return
-        if not text.isdigit() or not self.low <= int(text) <= self.high:
+        if not (text.isascii() and text.isdigit()) or not self.low <= int(text) <= self.high:
             raise ValueError(str(self.invalid))
         self.data = int(text)
 

@@ -17,22 +17,12 @@ from procure.challenges.models import Challenge, FunderRole, FunderStatus
 from procure.clock import utc_to_london
 from procure.db import get_session, utcnow
 from procure.errors import NotFound, RuleViolation
-from procure.forms import add_errors, london_datetime
+from procure.forms import add_errors, london_datetime, whole_number
 from procure.permissions import Permission, can, require
 
 bp = Blueprint("challenges", __name__, url_prefix="/challenges")
 
-MAX_ID = 2**31 - 1
 MAX_PAGE = 100_000
-
-
-def _whole_number(text: str | None, *, limit: int = MAX_ID) -> int | None:
-    """A positive whole number from a query string, or None for anything else."""
-    text = (text or "").strip()
-    if not text.isdigit() or len(text) > 10:
-        return None
-    number = int(text)
-    return number if 1 <= number <= limit else None
 
 
 def _iso(value: str | None) -> datetime | None:
@@ -101,10 +91,10 @@ def list_challenges():
     typed = "".join(ch for ch in request.args.get("tag") or "" if ch.isprintable())
     tag = " ".join(typed.split()).casefold()[:rules.MAX_TAG_LENGTH] or None
     authority_text = (request.args.get("authority") or "").strip()
-    authority_id = _whole_number(authority_text)
+    authority_id = whole_number(authority_text)
     if authority_text and authority_id is None:
         authority_id = -1  # not an authority: nothing matches
-    page_number = _whole_number(request.args.get("page"), limit=MAX_PAGE) or 1
+    page_number = whole_number(request.args.get("page"), limit=MAX_PAGE) or 1
 
     page = queries.open_challenges(db, page=page_number, tag=tag, authority_id=authority_id)
     args = {k: v for k, v in (("tag", tag), ("authority", authority_text)) if v}

@@ -18,7 +18,7 @@ from procure.challenges.rules import MAX_TAG_LENGTH
 from procure.db import get_session, utcnow
 from procure.errors import RuleViolation
 from procure.extensions import limiter
-from procure.forms import add_errors
+from procure.forms import add_errors, whole_number
 from procure.permissions import Permission, can, require
 from procure.record import forms, present, queries, services
 from procure.record.blueprint import bp
@@ -26,7 +26,6 @@ from procure.record.messages import ERROR_MESSAGES, licence_name
 from procure.record.ocds import ocid
 from procure.record.rules import SORTS, RecordOutcome
 
-MAX_ID = 2**31 - 1
 MAX_PAGE = 100_000
 # Searching is costly: rate limited per address (429 with Retry-After).
 SEARCH_LIMIT = "120 per minute"
@@ -34,15 +33,6 @@ SEARCH_LIMIT = "120 per minute"
 
 def _lang() -> str:
     return str(get_locale() or "en")
-
-
-def _whole_number(text: str | None, *, limit: int = MAX_ID) -> int | None:
-    """A positive whole number from a query string, or None for anything else."""
-    text = (text or "").strip()
-    if not text.isdigit() or len(text) > 10:
-        return None
-    number = int(text)
-    return number if 1 <= number <= limit else None
 
 
 def _printable(text: str | None, limit: int) -> str:
@@ -80,10 +70,10 @@ def _search(args: Mapping[str, str], *, criteria: set[str], authorities: set[int
             years: set[int]) -> Search:
     query = _printable(args.get("q"), forms.MAX_QUERY)
     criterion = (args.get("criterion") or "").strip()
-    authority_id = _whole_number(args.get("authority"))
+    authority_id = whole_number(args.get("authority"))
     tag = _printable(args.get("tag"), MAX_TAG_LENGTH).casefold()
     outcome = (args.get("outcome") or "").strip()
-    year = _whole_number(args.get("year"), limit=9999)
+    year = whole_number(args.get("year"), limit=9999)
     filters = queries.Filters(
         query=query, criterion=criterion if criterion in criteria else "",
         authority_id=authority_id if authority_id in authorities else None, tag=tag,
@@ -93,7 +83,7 @@ def _search(args: Mapping[str, str], *, criteria: set[str], authorities: set[int
     if sort not in SORTS or (sort == "relevance" and not query):
         sort = _default_sort(filters)
     return Search(filters=filters, sort=sort,
-                  page=_whole_number(args.get("page"), limit=MAX_PAGE) or 1)
+                  page=whole_number(args.get("page"), limit=MAX_PAGE) or 1)
 
 
 def _page_links(page: int, pages: int, args: dict[str, Any]) -> dict[str, Any]:
