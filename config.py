@@ -150,6 +150,7 @@ class Config:
         self.SESSION_COOKIE_SECURE = self.SECURE_COOKIES
         self.SESSION_COOKIE_NAME = "__Host-session" if self.SECURE_COOKIES else "session"
         self.PERMANENT_SESSION_LIFETIME = self.SESSION_MAX_HOURS * 3600
+        self.REMEMBER_COOKIE_NAME = "__Host-remember" if self.SECURE_COOKIES else "remember_token"
         self.REMEMBER_COOKIE_HTTPONLY = True
         self.REMEMBER_COOKIE_SECURE = self.SECURE_COOKIES
         self.REMEMBER_COOKIE_SAMESITE = "Lax"

@@ -1,4 +1,4 @@
-"""Commands: ``flask --app wsgi db|create-admin|audit|demo|values|serve``."""
+"""Commands: ``flask --app wsgi db|create-admin|audit|accounts|demo|values|serve``."""
 
 from __future__ import annotations
 
@@ -92,6 +92,24 @@ def create_admin(email: str, name: str, password: str) -> None:
     click.echo(f"{user.email} is an admin.")
 
 
+accounts_cli = AppGroup("accounts", help="User accounts.")
+
+
+@accounts_cli.command("reset-mfa")
+@click.argument("email")
+def accounts_reset_mfa(email: str) -> None:
+    """Clear the authenticator of the account EMAIL (lost phone): its sessions end, and it sets
+    up a new authenticator at its next sign-in."""
+    from procure.accounts.services import reset_mfa
+    from procure.errors import NotFound
+
+    try:
+        user = reset_mfa(get_session(), email=email, now=utcnow())
+    except NotFound:
+        raise click.ClickException(f"no account with the e-mail address {email}") from None
+    click.echo(f"Two-step sign-in is reset for {user.email}; they will set it up again at sign-in.")
+
+
 demo_cli = AppGroup("demo", help="Demonstration data.")
 
 
@@ -107,6 +125,18 @@ def demo_load() -> None:
     click.echo(f"\nDemo sign-ins (password for every account: {SIGN_INS['password']})")
     for email, what in SIGN_INS["accounts"]:
         click.echo(f"  {email:<34} {what}")
+    click.echo(f"\nAccounts marked * use two-step sign-in with the demo authenticator key "
+               f"{SIGN_INS['totp_key']}\n(add it to an authenticator app, or run "
+               f"`flask --app wsgi demo code` for the current code).")
+
+
+@demo_cli.command("code")
+def demo_code() -> None:
+    """Print the current two-step sign-in code of the demo accounts."""
+    from procure.accounts.services import totp_code
+    from procure.demo import DEMO_TOTP_SECRET
+
+    click.echo(totp_code(DEMO_TOTP_SECRET, utcnow()))
 
 
 @demo_cli.command("generate")
@@ -186,5 +216,5 @@ def serve(port: int | None) -> None:
 
 
 def init_cli(app: Flask) -> None:
-    for command in (db_cli, audit_cli, demo_cli, values_cli, create_admin, serve):
+    for command in (db_cli, audit_cli, accounts_cli, demo_cli, values_cli, create_admin, serve):
         app.cli.add_command(command)

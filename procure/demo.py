@@ -17,6 +17,8 @@ from procure.accounts.models import (
 from procure.audit import services as audit
 
 DEMO_PASSWORD = "demo-procure-2026"  # noqa: S105 - published demo sign-in
+# The published authenticator key of the demo accounts that must use two-step sign-in.
+DEMO_TOTP_SECRET = "DEMOPROCUREDEMOPROCUREDEMOPROCUR"  # noqa: S105 - published demo key
 
 ORGANISATIONS = [
     # name, kind, verified
@@ -49,9 +51,14 @@ USERS = [
      "supplier editor, Steady Steps Ltd (not shortlisted on the concluded falls challenge)"),
 ]
 
+# Who signs in with the demo authenticator key: admins, authority members and the assessors.
+MFA_USERS = {u[0] for u in USERS if u[5] or (u[2] is not None and ORGANISATIONS[u[2]][1] == "authority")
+             } | {"assessor@expert.example"}
+
 SIGN_INS = {
     "password": DEMO_PASSWORD,
-    "accounts": [(u[0], u[6]) for u in USERS],
+    "totp_key": DEMO_TOTP_SECRET,
+    "accounts": [(u[0], ("* " if u[0] in MFA_USERS else "") + u[6]) for u in USERS],
 }
 
 
@@ -72,10 +79,16 @@ def load_demo(session: Session, *, now: datetime) -> None:
         orgs.append(org)
     password_hash = generate_password_hash(DEMO_PASSWORD)
     for email, name, org_index, role, locale, is_admin, _desc in USERS:
-        if session.execute(select(User.id).where(User.email == email)).first():
+        existing = session.execute(select(User).where(User.email == email)).scalar_one_or_none()
+        if existing is not None:
+            if email in MFA_USERS and existing.totp_secret is None:  # loaded before two-step sign-in
+                existing.totp_secret, existing.mfa_enabled_at = DEMO_TOTP_SECRET, now
             continue
+        mfa = email in MFA_USERS
         user = User(email=email, name=name, password_hash=password_hash, locale=locale,
-                    is_admin=is_admin, is_disabled=False, created_at=now, email_confirmed_at=now)
+                    is_admin=is_admin, is_disabled=False, created_at=now, email_confirmed_at=now,
+                    totp_secret=DEMO_TOTP_SECRET if mfa else None,
+                    mfa_enabled_at=now if mfa else None)
         session.add(user)
         session.flush()
         audit.record(session, action="user.registered", subject_type="user", subject_id=user.id,

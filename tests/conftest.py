@@ -169,11 +169,14 @@ def post_form(client: FlaskClient, path: str, data: dict, *, token_from: str | N
 
 
 def sign_in(client: FlaskClient, db: Session, user) -> str:
-    """Sign ``user`` in on ``client`` through a real server-side session; returns its token."""
+    """Sign ``user`` in on ``client`` through a real server-side session; returns its token.
+
+    The session counts as having given a second factor, as a sign-in with a code does.
+    """
     from procure.accounts.services import start_session
     from procure.db import utcnow
 
-    token = start_session(db, user=user, now=utcnow())
+    token = start_session(db, user=user, now=utcnow(), mfa=True)
     with client.session_transaction() as s:
         s["_user_id"] = token
         s["_fresh"] = True

@@ -22,6 +22,9 @@ ERROR_MESSAGES = {
     "role_invalid": _l("Select a role"),
     "last_editor": _l("An organisation must keep at least one editor"),
     "token_invalid": _l("This link has expired or has already been used"),
+    "code_wrong": _l("The code is not correct, has expired or has already been used"),
+    "mfa_required": _l("Your role needs two-step sign-in, so it cannot be turned off"),
+    "cannot_disable_self": _l("You cannot disable your own account"),
 }
 
 
@@ -128,3 +131,59 @@ class ConfirmForm(FlaskForm):
     """A form with only a CSRF token and a button, for one-click actions."""
 
     submit = SubmitField(_l("Confirm"), widget=SubmitInput())
+
+
+class CodeForm(FlaskForm):
+    """The second step of signing in: a code from the authenticator app, or a recovery code."""
+
+    code = StringField(
+        _l("Security code"), widget=TextInput(),
+        description=_l("The 6-digit code from your authenticator app, or one of your recovery codes"),
+        validators=[InputRequired(_l("Enter the code from your authenticator app")),
+                    Length(max=40, message=_l("Enter the code from your authenticator app"))])
+    submit = SubmitField(_l("Continue"), widget=SubmitInput())
+
+
+def _current_password():
+    return PasswordField(_l("Current password"), widget=PasswordInput(), validators=[
+        InputRequired(_l("Enter your current password")), Length(max=1024)])
+
+
+def _current_code():
+    return StringField(
+        _l("Code from your authenticator app"), widget=TextInput(),
+        description=_l("The 6-digit code your app shows now, or one of your recovery codes"),
+        validators=[InputRequired(_l("Enter the code from your authenticator app")),
+                    Length(max=40, message=_l("Enter the code from your authenticator app"))])
+
+
+class EnrolForm(FlaskForm):
+    """Set up an authenticator: the new app's code confirms it; on the account page the person
+    also re-enters their password (and, when replacing one, a code from the old app)."""
+
+    current_password = _current_password()
+    current_code = _current_code()
+    code = StringField(
+        _l("Code from the new authenticator"), widget=TextInput(),
+        description=_l("Enter the 6-digit code the app shows after you add the key"),
+        validators=[InputRequired(_l("Enter the code from your authenticator app")),
+                    Length(max=40, message=_l("Enter the code from your authenticator app"))])
+    submit = SubmitField(_l("Turn on two-step sign-in"), widget=SubmitInput())
+
+
+class ReauthenticateForm(FlaskForm):
+    """Confirm it is you before a security change: the password and a current code."""
+
+    current_password = _current_password()
+    current_code = _current_code()
+    submit = SubmitField(_l("Confirm"), widget=SubmitInput())
+
+
+class UserSearchForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    q = StringField(_l("E-mail address or name"), widget=TextInput(),
+                    validators=[Length(max=254, message=_l(
+                        "Search must be 254 characters or fewer"))])
+    submit = SubmitField(_l("Search"), widget=SubmitInput())

@@ -71,13 +71,25 @@ class User(Base):
     email_confirmed_at: Mapped[datetime | None]
     # E-mail me when a challenge with a tag I follow opens.
     notify_followed_tags: Mapped[bool] = mapped_column(default=True, server_default=true())
+    # Two-step sign-in with an authenticator app (TOTP): the shared key once confirmed, a key
+    # being set up and not yet confirmed, and the last time step accepted (so no code works twice).
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_pending_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_last_step: Mapped[int | None]
+    mfa_enabled_at: Mapped[datetime | None]
 
     membership: Mapped[Membership | None] = relationship(
         back_populates="user", foreign_keys="Membership.user_id", uselist=False
     )
 
-    # Set by the session loader: the server-side session this request runs under.
+    # Set by the session loader: the server-side session this request runs under, and whether
+    # that session was started or confirmed with a second factor.
     current_session_token = None  # not mapped
+    current_session_mfa = False  # not mapped
+
+    @property
+    def mfa_enabled(self) -> bool:
+        return self.totp_secret is not None and self.mfa_enabled_at is not None
 
     # Flask-Login's user protocol.
     @property
@@ -132,8 +144,22 @@ class UserSession(Base):
     created_at: Mapped[datetime]
     last_seen_at: Mapped[datetime]
     ended_at: Mapped[datetime | None]
+    # When a second factor was given in this session (at sign-in, or on setting it up).
+    mfa_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship()
+
+
+class RecoveryCode(Base):
+    """A single-use code for signing in without the authenticator app; only its hash is stored."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
 
 
 class AccountToken(Base):
@@ -161,6 +187,7 @@ __all__ = [
     "MembershipStatus",
     "Organisation",
     "OrganisationKind",
+    "RecoveryCode",
     "TokenPurpose",
     "User",
     "UserSession",

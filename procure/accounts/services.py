@@ -7,9 +7,12 @@ commits; callers (views, CLI, tests) pass ``actor=`` and ``now=``.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 from datetime import datetime, timedelta
 
+import pyotp
+import segno
 from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -25,6 +28,7 @@ from procure.accounts.models import (
     MembershipStatus,
     Organisation,
     OrganisationKind,
+    RecoveryCode,
     TokenPurpose,
     User,
     UserSession,
@@ -168,15 +172,20 @@ def authenticate(session: Session, *, email: str, password: str) -> User | None:
     return user
 
 
-def start_session(session: Session, *, user: User, now: datetime) -> str:
-    """Open a server-side session; the returned token goes into the signed cookie."""
+def start_session(session: Session, *, user: User, now: datetime, mfa: bool = False) -> str:
+    """Open a server-side session; the returned token goes into the signed cookie.
+
+    ``mfa`` records that the person gave a second factor (an authenticator or recovery code)
+    as they signed in; without it, someone who must use one is sent to do so first.
+    """
     token = secrets.token_urlsafe(32)
     session.add(UserSession(token_hash=_hash_token(token), user_id=user.id, created_at=now,
-                            last_seen_at=now))
+                            last_seen_at=now, mfa_at=now if mfa else None))
     audit.record(session, action="user.signed_in", subject_type="user", subject_id=user.id,
-                 actor_id=user.id, now=now)
+                 actor_id=user.id, now=now, data={"mfa": True} if mfa else None)
     session.commit()
     user.current_session_token = token
+    user.current_session_mfa = mfa
     return token
 
 
@@ -202,6 +211,7 @@ def load_session_user(session: Session, token: str, *, now: datetime) -> User | 
         row.last_seen_at = now
         session.commit()
     row.user.current_session_token = token
+    row.user.current_session_mfa = row.mfa_at is not None
     return row.user
 
 
@@ -491,3 +501,275 @@ def members_of(session: Session, organisation: Organisation) -> list[Membership]
 
 def count_users(session: Session) -> int:
     return session.execute(select(func.count(User.id))).scalar_one()
+
+
+# --- two-step sign-in (TOTP) and account disabling -------------------------------------------
+
+TOTP_ISSUER = "Procure"
+
+
+def mfa_required_for(session: Session, user: User) -> bool:
+    """Whether ``user`` must sign in with a second factor (see ``rules.mfa_required``)."""
+    from procure.assessment.models import AppointmentStatus, AssessorAppointment
+
+    m = user.active_membership
+    authority = m is not None and m.organisation.kind == OrganisationKind.AUTHORITY
+    # The assessor look-up is only needed when nothing else already decides it.
+    assessing = not (user.is_admin or authority) and session.execute(
+        select(AssessorAppointment.id).where(AssessorAppointment.user_id == user.id,
+                                             AssessorAppointment.status == AppointmentStatus.ACCEPTED)
+        .limit(1)
+    ).first() is not None
+    return rules.mfa_required(is_admin=user.is_admin, authority_member=authority,
+                              accepted_assessor=assessing)
+
+
+def _totp(secret: str) -> pyotp.TOTP:
+    return pyotp.TOTP(secret, interval=rules.TOTP_STEP_SECONDS)
+
+
+def _matching_step(secret: str, code: str, now: datetime, last_used_step: int | None) -> int | None:
+    """The time step whose code is ``code``, if it is acceptable now and not used before."""
+    code = rules.normalise_code(code)
+    if len(code) != 6 or not code.isdigit():
+        return None
+    totp = _totp(secret)
+    current = totp.timecode(now)
+    for step in range(current - rules.TOTP_DRIFT_STEPS, current + rules.TOTP_DRIFT_STEPS + 1):
+        if (hmac.compare_digest(totp.generate_otp(step), code)
+                and rules.totp_step_acceptable(step, current_step=current,
+                                               last_used_step=last_used_step)):
+            return step
+    return None
+
+
+def totp_code(secret: str, now: datetime) -> str:
+    """The current code for ``secret`` (for the demo command and tests)."""
+    return _totp(secret).at(now)
+
+
+def enrolment_key(session: Session, *, user: User, now: datetime) -> str:
+    """The new authenticator key being set up for ``user``: made once, kept until confirmed."""
+    if user.totp_pending_secret is None:
+        user.totp_pending_secret = pyotp.random_base32()
+        session.commit()
+    return user.totp_pending_secret
+
+
+def enrolment_qr(user: User, secret: str) -> tuple[str, str]:
+    """The ``otpauth://`` address of a key and its QR code as an SVG ``data:`` URI."""
+    uri = _totp(secret).provisioning_uri(name=user.email, issuer_name=TOTP_ISSUER)
+    return uri, segno.make(uri, error="m").svg_data_uri(scale=5, border=2)
+
+
+def _recovery_hash(user_id: int, code: str) -> str:
+    return _hash_token(f"{user_id}:{rules.normalise_code(code)}")
+
+
+def _new_recovery_codes(session: Session, user: User, now: datetime) -> list[str]:
+    """Replace the user's recovery codes; the codes are returned once and only hashes kept."""
+    for old in session.execute(select(RecoveryCode).where(RecoveryCode.user_id == user.id)).scalars():
+        session.delete(old)
+    session.flush()
+    codes = []
+    for _ in range(rules.RECOVERY_CODE_COUNT):
+        raw = secrets.token_hex(6)
+        code = f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
+        session.add(RecoveryCode(user_id=user.id, code_hash=_recovery_hash(user.id, code),
+                                 created_at=now))
+        codes.append(code)
+    return codes
+
+
+def recovery_codes_left(session: Session, user: User) -> int:
+    return session.execute(
+        select(func.count(RecoveryCode.id)).where(RecoveryCode.user_id == user.id,
+                                                  RecoveryCode.used_at.is_(None))
+    ).scalar_one()
+
+
+def _mfa_email(session: Session, user: User, template: str, now: datetime, **context) -> None:
+    queue_email(session, key=f"{template}:{user.id}:{now.isoformat()}", template=template,
+                to_email=user.email, locale=user.locale, recipient_id=user.id, now=now,
+                context={"name": user.name, "account_url": external_url("accounts.show_account"),
+                         **context})
+
+
+def _mark_session_mfa(session: Session, token: str | None, now: datetime) -> None:
+    if not token:
+        return
+    row = session.execute(
+        select(UserSession).where(UserSession.token_hash == _hash_token(token))
+    ).scalar_one_or_none()
+    if row is not None and row.ended_at is None:
+        row.mfa_at = now
+
+
+def confirm_enrolment(session: Session, *, user: User, code: str, now: datetime) -> list[str]:
+    """Switch on (or replace) the authenticator once a current code from the new key is given.
+
+    Returns the new recovery codes, to be shown once. The signed-in session, if any, counts
+    as having given a second factor.
+    """
+    secret = user.totp_pending_secret
+    step = _matching_step(secret, code, now, None) if secret else None
+    if step is None:
+        audit.record(session, action="user.mfa_failed", subject_type="user", subject_id=user.id,
+                     actor_id=user.id, now=now, data={"stage": "enrolment"})
+        session.commit()
+        raise RuleViolation({"code": "code_wrong"})
+    replacing = user.mfa_enabled
+    user.totp_secret = secret
+    user.totp_pending_secret = None
+    user.totp_last_step = step
+    user.mfa_enabled_at = now
+    codes = _new_recovery_codes(session, user, now)
+    _mark_session_mfa(session, user.current_session_token, now)
+    user.current_session_mfa = user.current_session_token is not None
+    audit.record(session, action="user.mfa_reset" if replacing else "user.mfa_enabled",
+                 subject_type="user", subject_id=user.id, actor_id=user.id, now=now)
+    _mfa_email(session, user, "mfa_reset" if replacing else "mfa_enabled", now)
+    session.commit()
+    return codes
+
+
+def _use_second_factor(session: Session, user: User, code: str, now: datetime) -> str | None:
+    """Check an authenticator or recovery code and use it up; which kind it was, or None."""
+    if not user.mfa_enabled:
+        return None
+    step = _matching_step(user.totp_secret, code, now, user.totp_last_step)
+    if step is not None:
+        user.totp_last_step = step
+        return "totp"
+    if len(rules.normalise_code(code)) != 12:
+        return None
+    row = session.execute(
+        select(RecoveryCode).where(RecoveryCode.user_id == user.id,
+                                   RecoveryCode.code_hash == _recovery_hash(user.id, code),
+                                   RecoveryCode.used_at.is_(None)).with_for_update()
+    ).scalar_one_or_none()
+    if row is None:
+        return None
+    row.used_at = now
+    session.flush()
+    audit.record(session, action="user.recovery_code_used", subject_type="user",
+                 subject_id=user.id, actor_id=user.id, now=now)
+    _mfa_email(session, user, "mfa_recovery_code_used", now,
+               left=recovery_codes_left(session, user))
+    return "recovery"
+
+
+def verify_second_factor(session: Session, *, user: User, code: str, now: datetime,
+                         stage: str = "sign_in") -> str:
+    """The second step of signing in (or confirming an existing session): a current code from
+    the authenticator, not used before, or an unused recovery code. Failures are audited."""
+    kind = _use_second_factor(session, user, code, now)
+    if kind is None:
+        audit.record(session, action="user.mfa_failed", subject_type="user", subject_id=user.id,
+                     actor_id=user.id, now=now, data={"stage": stage})
+        session.commit()
+        raise RuleViolation({"code": "code_wrong"})
+    if stage == "session":
+        _mark_session_mfa(session, user.current_session_token, now)
+        user.current_session_mfa = True
+    session.commit()
+    return kind
+
+
+def reauthenticate(session: Session, *, actor: User, password: str, code: str,
+                   now: datetime) -> None:
+    """Prove it is still the account holder before a security change: the current password and,
+    once two-step sign-in is on, a current code. Failures are audited."""
+    errors = {}
+    if not check_password_hash(actor.password_hash, password):
+        errors["current_password"] = "password_wrong"  # noqa: S105 - an error code
+    elif actor.mfa_enabled and _use_second_factor(session, actor, code, now) is None:
+        errors["current_code"] = "code_wrong"
+    if errors:
+        session.rollback()
+        audit.record(session, action="user.reauthentication_failed", subject_type="user",
+                     subject_id=actor.id, actor_id=actor.id, now=now)
+        session.commit()
+        raise RuleViolation(errors)
+    session.commit()
+
+
+def disable_mfa(session: Session, *, actor: User, now: datetime) -> None:
+    """Switch two-step sign-in off; only for someone who need not use it (after re-authenticating)."""
+    if mfa_required_for(session, actor):
+        raise RuleViolation({"mfa": "mfa_required"})
+    if not actor.mfa_enabled:
+        raise InvalidTransition("off", "disable_mfa")
+    _clear_mfa(session, actor)
+    audit.record(session, action="user.mfa_disabled", subject_type="user", subject_id=actor.id,
+                 actor_id=actor.id, now=now)
+    _mfa_email(session, actor, "mfa_disabled", now)
+    session.commit()
+
+
+def regenerate_recovery_codes(session: Session, *, actor: User, now: datetime) -> list[str]:
+    """New recovery codes (after re-authenticating); the old ones stop working."""
+    if not actor.mfa_enabled:
+        raise InvalidTransition("off", "regenerate_recovery_codes")
+    codes = _new_recovery_codes(session, actor, now)
+    audit.record(session, action="user.recovery_codes_replaced", subject_type="user",
+                 subject_id=actor.id, actor_id=actor.id, now=now)
+    session.commit()
+    return codes
+
+
+def _clear_mfa(session: Session, user: User) -> None:
+    user.totp_secret = None
+    user.totp_pending_secret = None
+    user.mfa_enabled_at = None
+    for row in session.execute(select(RecoveryCode).where(RecoveryCode.user_id == user.id)).scalars():
+        session.delete(row)
+
+
+def reset_mfa(session: Session, *, email: str, now: datetime) -> User:
+    """An admin clears a lost authenticator (from the command line): the key and recovery codes
+    go, every session ends, and the person sets up a new authenticator when they next sign in."""
+    user = get_user_by_email(session, email)
+    if user is None:
+        raise NotFound("user")
+    _clear_mfa(session, user)
+    _end_all_sessions(session, user, now)
+    audit.record(session, action="user.mfa_reset_by_admin", subject_type="user",
+                 subject_id=user.id, actor_id=None, now=now)
+    _mfa_email(session, user, "mfa_reset", now)
+    session.commit()
+    return user
+
+
+def find_users(session: Session, *, query: str = "", limit: int = 50) -> list[User]:
+    """Accounts whose e-mail address or name contains ``query``, for the admin pages."""
+    q = select(User).options(selectinload(User.membership).selectinload(Membership.organisation))
+    text = query.strip().lower()
+    if text:
+        like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        q = q.where((User.email.like(like, escape="\\")) | (func.lower(User.name).like(like, escape="\\")))
+    return list(session.execute(q.order_by(User.email).limit(limit)).scalars())
+
+
+def set_disabled(session: Session, *, actor: User, user_id: int, disabled: bool,
+                 now: datetime) -> User:
+    """An admin disables (or re-enables) an account; disabling ends all its sessions at once,
+    so a copied cookie stops working."""
+    if not can(actor, Permission.ADMIN_ACCESS):
+        raise NotPermitted("admin:access")
+    user = session.execute(select(User).where(User.id == user_id).with_for_update()
+                           ).scalar_one_or_none()
+    if user is None:
+        raise NotFound("user")
+    if user.id == actor.id:
+        raise RuleViolation({"user": "cannot_disable_self"})
+    if user.is_disabled == disabled:
+        raise InvalidTransition("disabled" if disabled else "enabled",
+                                "disable" if disabled else "enable")
+    user.is_disabled = disabled
+    if disabled:
+        _end_all_sessions(session, user, now)
+    audit.record(session, action="user.disabled" if disabled else "user.enabled",
+                 subject_type="user", subject_id=user.id, actor_id=actor.id, now=now)
+    session.commit()
+    return user

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -11,6 +11,7 @@ from procure.accounts import forms, services
 from procure.audit import services as audit
 from procure.audit.models import AuditEvent
 from procure.db import get_session, utcnow
+from procure.errors import InvalidTransition, NotFound, RuleViolation
 from procure.notifications.services import dead_letters
 from procure.permissions import Permission, require
 
@@ -68,3 +69,47 @@ def show_outbox():
     """E-mails that could not be delivered after every retry."""
     require(current_user, Permission.OUTBOX_READ)
     return render_template("admin/outbox.html", dead=dead_letters(get_session()))
+
+
+@bp.get("/users")
+def list_users():
+    """Find accounts by e-mail address or name, to disable or re-enable them."""
+    search = forms.UserSearchForm(request.args)
+    query = search.q.data or "" if search.validate() else ""
+    status = 200 if not search.errors else 400
+    return render_template("admin/users.html", search=search, form=forms.ConfirmForm(),
+                           users=services.find_users(get_session(), query=query),
+                           query=query), status
+
+
+def _set_disabled(user_id: int, disabled: bool):
+    form = forms.ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        user = services.set_disabled(get_session(), actor=current_user, user_id=user_id,
+                                     disabled=disabled, now=utcnow())
+    except NotFound:
+        abort(404)
+    except RuleViolation as e:
+        flash(str(forms.ERROR_MESSAGES.get(next(iter(e.errors.values())), "")), "important")
+        return redirect(url_for("admin.list_users", q=request.args.get("q", "")))
+    except InvalidTransition:
+        return redirect(url_for("admin.list_users", q=request.args.get("q", "")))
+    if disabled:
+        flash(_("%(email)s is disabled and signed out everywhere.", email=user.email), "success")
+    else:
+        flash(_("%(email)s can sign in again.", email=user.email), "success")
+    return redirect(url_for("admin.list_users", q=request.args.get("q", "")))
+
+
+@bp.post("/users/<int:user_id>/disable")
+def disable_user(user_id: int):
+    """Disable an account: it cannot sign in and all its sessions end at once."""
+    return _set_disabled(user_id, True)
+
+
+@bp.post("/users/<int:user_id>/enable")
+def enable_user(user_id: int):
+    """Let a disabled account sign in again."""
+    return _set_disabled(user_id, False)

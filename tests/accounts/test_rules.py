@@ -82,3 +82,48 @@ def test_session_expired_boundaries(created_ago, seen_ago, expected):
 ])
 def test_should_touch_at_most_once_a_minute(seen_ago, expected):
     assert rules.should_touch(NOW - seen_ago, NOW) is expected
+
+
+# --- two-step sign-in -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("is_admin, authority_member, accepted_assessor, expected", [
+    (False, False, False, False),   # a supplier, or someone with no organisation: offered only
+    (True, False, False, True),     # an admin
+    (False, True, False, True),     # an active member of an authority
+    (False, False, True, True),     # an assessor, such as an independent expert
+    (True, True, True, True),
+    (False, True, True, True),
+])
+def test_who_must_use_two_step_sign_in(is_admin, authority_member, accepted_assessor, expected):
+    assert rules.mfa_required(is_admin=is_admin, authority_member=authority_member,
+                              accepted_assessor=accepted_assessor) is expected
+
+
+@pytest.mark.parametrize("step, last_used, expected", [
+    (100, None, True),    # the current step, nothing used before
+    (99, None, True),     # one step behind (clock drift)
+    (101, None, True),    # one step ahead
+    (98, None, False),    # two steps behind: expired
+    (102, None, False),   # two steps ahead
+    (100, 99, True),      # later than the last one used
+    (100, 100, False),    # the same step again: a replay
+    (99, 100, False),     # an earlier step after a later one was used
+    (101, 100, True),
+])
+def test_totp_step_window_and_replay(step, last_used, expected):
+    assert rules.totp_step_acceptable(step, current_step=100, last_used_step=last_used) is expected
+
+
+@pytest.mark.parametrize("typed, expected", [
+    ("123 456", "123456"), ("ab12-CD34-ef56", "ab12cd34ef56"), (" 000000 ", "000000"), ("", ""),
+])
+def test_codes_are_compared_without_spaces_dashes_or_case(typed, expected):
+    assert rules.normalise_code(typed) == expected
+
+
+@pytest.mark.parametrize("after, expected", [
+    (timedelta(minutes=4, seconds=59), False), (timedelta(minutes=5), False),
+    (timedelta(minutes=5, seconds=1), True), (timedelta(hours=1), True),
+])
+def test_half_signed_in_state_lasts_five_minutes(after, expected):
+    assert rules.pending_expired(NOW, NOW + after) is expected

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import EXPERT, NEWCOMER, SEARCH_WORD
+from tests.browser.conftest import DEMO_PASSWORD, EXPERT, NEWCOMER, SEARCH_WORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -193,6 +193,19 @@ def press(button: str) -> Callable[[Page], None]:
     return then
 
 
+def password_of(address: str, lands_on: str,
+                then: Callable[[Page], None] | None = None) -> Callable[[Page], None]:
+    """Give ``address``'s password on the sign-in form, reach the next step, then ``then``."""
+    def step(page: Page) -> None:
+        page.locator("#email").fill(address)
+        page.locator("#password").fill(DEMO_PASSWORD)
+        page.locator("main form button[type=submit]").click()
+        expect(page).to_have_url(re.compile(re.escape(lands_on)))
+        if then:
+            then(page)
+    return step
+
+
 @dataclass(frozen=True)
 class Case:
     path: str
@@ -231,6 +244,16 @@ CASES: dict[str, Case] = {
     "admin-organisations": Case("/admin/organisations", user=ADMIN),
     "admin-audit": Case("/admin/audit", user=ADMIN),
     "admin-outbox": Case("/admin/outbox", user=ADMIN),
+    "admin-users": Case("/admin/users?q=example", user=ADMIN),
+    "admin-users-errors": Case("/admin/users?q=" + "x" * 255, user=ADMIN, status=400),
+    # Two-step sign-in: the code step, setting up an authenticator, new recovery codes.
+    "sign-in-code": Case("/sign-in", then=password_of(ADMIN, "/sign-in/code")),
+    "sign-in-code-errors": Case("/sign-in", then=password_of(ADMIN, "/sign-in/code", submit_empty)),
+    "mfa-set-up": Case("/account/two-step/set-up", user=NEWCOMER[0]),
+    "mfa-set-up-errors": Case("/account/two-step/set-up", user=NEWCOMER[0], then=submit_empty),
+    "mfa-recovery-codes": Case("/account/two-step/recovery-codes", user=ADMIN),
+    "mfa-recovery-codes-errors": Case("/account/two-step/recovery-codes", user=ADMIN,
+                                      then=submit_empty),
     # Challenges: the public list and pages, as each kind of reader.
     "challenges": Case("/challenges"),
     "challenges-by-tag": Case("/challenges?tag=waste"),
