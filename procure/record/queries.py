@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session, load_only
+from sqlalchemy.sql import operators
 
 from procure.accounts.models import Organisation
 from procure.challenges.models import ChallengeFunder, ChallengeTag, FunderStatus
@@ -23,6 +24,11 @@ from procure.values.models import ValueCriterion, ValueFramework
 
 PER_PAGE = 20
 MAX_PER_PAGE = 100
+# Best match first is decided among at most this many matching records, the most recently
+# published: ranking costs a read of each candidate's search vector, so ranking every match
+# of a common word would cost time in proportion to the whole record. Beyond them, the
+# matches follow newest first. A query with fewer matches has every one ranked.
+RANKED_CANDIDATES = 1000
 LISTING_COLUMNS = (ChallengeRecord.id, ChallengeRecord.challenge_id, ChallengeRecord.title,
                    ChallengeRecord.title_cy, ChallengeRecord.summary, ChallengeRecord.summary_cy,
                    ChallengeRecord.lead_name, ChallengeRecord.outcome, ChallengeRecord.year,
@@ -56,10 +62,19 @@ class Page:
     page: int
     per_page: int
     sort: str
+    # When set, the matches were counted no further than one past this: ``total`` is then at
+    # most ``count_limit + 1``, and only the first ``count_limit`` matches are offered in pages.
+    count_limit: int | None = None
+
+    @property
+    def more(self) -> bool:
+        """More matches than were counted (show "more than ``count_limit``")."""
+        return self.count_limit is not None and self.total > self.count_limit
 
     @property
     def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
+        shown = self.total if self.count_limit is None else min(self.total, self.count_limit)
+        return max(1, -(-shown // self.per_page))
 
 
 def published() -> Select:
@@ -104,9 +119,16 @@ def _order(sort: str, relevance: Any) -> list[Any]:
 
 
 def catalogue(session: Session, filters: Filters, *, sort: str = "relevance", page: int = 1,
-              per_page: int = PER_PAGE) -> Page:
+              per_page: int = PER_PAGE, count_limit: int | None = None) -> Page:
     """A page of published records matching ``filters``: best match first when searching
-    (``relevance``), otherwise newest first, or as ``sort`` asks."""
+    (``relevance``), otherwise newest first, or as ``sort`` asks.
+
+    The total is exact unless ``count_limit`` is given: then the database counts at most
+    ``count_limit + 1`` matches (a common word can match most records, and an exact count
+    reads every one of them) and the page says whether there were more (``Page.more``). The
+    limit is never below ``RANKED_CANDIDATES``, which the ranking below compares the total with."""
+    if count_limit is not None:
+        count_limit = max(count_limit, RANKED_CANDIDATES)
     sort = sort if sort in SORTS else "relevance"
     per_page = max(1, min(per_page, MAX_PER_PAGE))
     page = max(1, page)
@@ -117,15 +139,48 @@ def catalogue(session: Session, filters: Filters, *, sort: str = "relevance", pa
         stmt, relevance = matched.statement, matched.order_by
     elif filters.query.strip():
         # Typed, but no word in it (only punctuation): nothing can match.
-        return Page(items=[], total=0, page=page, per_page=per_page, sort=sort)
+        return Page(items=[], total=0, page=page, per_page=per_page, sort=sort,
+                    count_limit=count_limit)
     if relevance is None and sort == "relevance":
         sort = "newest"
-    total = session.execute(select(func.count()).select_from(
-        stmt.with_only_columns(ChallengeRecord.id).subquery())).scalar_one()
+    counted = stmt.with_only_columns(ChallengeRecord.id)
+    if count_limit is not None:
+        counted = counted.limit(count_limit + 1)
+    total = session.execute(select(func.count()).select_from(counted.subquery())).scalar_one()
+    offset = (page - 1) * per_page
+    order = _order(sort, relevance)
+    if sort == "relevance" and total > RANKED_CANDIDATES:
+        if offset + per_page <= RANKED_CANDIDATES:
+            # The page lies among the candidates: rank only them.
+            stmt = stmt.where(ChallengeRecord.id.in_(_candidates(stmt)))
+        else:
+            order = _ranked_among_newest(stmt, relevance)
     items = list(session.execute(
-        stmt.options(load_only(*LISTING_COLUMNS)).order_by(*_order(sort, relevance))
-        .limit(per_page).offset((page - 1) * per_page)).scalars())
-    return Page(items=items, total=total, page=page, per_page=per_page, sort=sort)
+        stmt.options(load_only(*LISTING_COLUMNS)).order_by(*order)
+        .limit(per_page).offset(offset)).scalars())
+    return Page(items=items, total=total, page=page, per_page=per_page, sort=sort,
+                count_limit=count_limit)
+
+
+def _newest() -> list[Any]:
+    return [ChallengeRecord.published_at.desc(), ChallengeRecord.id.desc()]
+
+
+def _candidates(stmt: Select) -> Select:
+    """The ids of the ``RANKED_CANDIDATES`` most recently published records ``stmt`` finds
+    (which the database can read in the order of the published-date index, stopping there,
+    without reading every match)."""
+    return (stmt.with_only_columns(ChallengeRecord.id).order_by(*_newest())
+            .limit(RANKED_CANDIDATES))
+
+
+def _ranked_among_newest(stmt: Select, relevance: Any) -> list[Any]:
+    """The candidates best match first, then every other match newest first."""
+    candidate = ChallengeRecord.id.in_(_candidates(stmt))
+    rank = case((candidate, relevance.element), else_=None)
+    descending = getattr(relevance, "modifier", None) is operators.desc_op
+    return [case((candidate, 0), else_=1), rank.desc() if descending else rank.asc(),
+            *_newest()]
 
 
 def stream(session: Session, filters: Filters | None = None, *,
@@ -181,19 +236,55 @@ def criterion_choices(session: Session) -> list[CriterionChoice]:
     return list(seen.values())
 
 
+def _any(statement: Select) -> Any:
+    """Whether ``statement`` (correlated to the row around it) finds a row, as a scalar
+    subquery with LIMIT 1 rather than EXISTS: PostgreSQL may turn an EXISTS into a join or a
+    hashed subplan over every matching row of the big table, whereas this stays one index probe
+    that stops at the first match, for each row of the small table it is asked about."""
+    return statement.limit(1).scalar_subquery().is_not(None)
+
+
 def authority_choices(session: Session) -> list[tuple[int, str]]:
-    """Authorities that led or co-funded a published record."""
+    """Authorities that led or co-funded a published record: for each organisation (a small
+    table), whether one accepted funding row of it belongs to a published record."""
+    funded = _any(select(ChallengeFunder.id)
+                  .join(ChallengeRecord,
+                        ChallengeRecord.challenge_id == ChallengeFunder.challenge_id)
+                  .where(ChallengeFunder.organisation_id == Organisation.id,
+                         ChallengeFunder.status == FunderStatus.ACCEPTED,
+                         ChallengeRecord.status == RecordStatus.PUBLISHED))
     return [(i, n) for i, n in session.execute(
-        select(Organisation.id, Organisation.name).where(Organisation.id.in_(
-            select(ChallengeFunder.organisation_id)
-            .join(ChallengeRecord, ChallengeRecord.challenge_id == ChallengeFunder.challenge_id)
-            .where(ChallengeRecord.status == RecordStatus.PUBLISHED,
-                   ChallengeFunder.status == FunderStatus.ACCEPTED)))
-        .order_by(Organisation.name))]
+        select(Organisation.id, Organisation.name).where(funded).order_by(Organisation.name))]
+
+
+def _distinct_in_index(column: Any, published: Any, limit: int) -> Select:
+    """At most ``limit`` distinct values of an indexed ``column``, in order, that a published
+    record has (``published(value)``), by a loose index scan: a recursive query that jumps
+    from one value to the next in the index, one probe per distinct value (and one to check
+    it) rather than a scan of every row."""
+    first = select(func.min(column)).scalar_subquery()
+    seed = select(first.label("value")).cte("distinct_values", recursive=True)
+    following = select(func.min(column)).where(column > seed.c.value).scalar_subquery()
+    walk = seed.union_all(select(following.label("value")).where(seed.c.value.is_not(None)))
+    return (select(walk.c.value).where(walk.c.value.is_not(None), _any(published(walk.c.value)))
+            .order_by(walk.c.value).limit(limit))
 
 
 def tag_choices(session: Session, limit: int = 200) -> list[str]:
-    """The tags of published records, most used first (at most ``limit``), then A–Z."""
+    """The tags of published records, most used first (at most ``limit``), then A–Z.
+
+    The distinct tags are found through the tag index; only when more than ``limit`` of them
+    are on published records are the records counted to keep the most used."""
+    def published(value: Any) -> Select:
+        return (select(ChallengeTag.challenge_id)
+                .join(ChallengeRecord, ChallengeRecord.challenge_id == ChallengeTag.challenge_id)
+                .where(ChallengeTag.tag == value,
+                       ChallengeRecord.status == RecordStatus.PUBLISHED))
+
+    tags = list(session.execute(_distinct_in_index(ChallengeTag.tag, published, limit + 1))
+                .scalars())
+    if len(tags) <= limit:
+        return sorted(tags)  # as Python orders them, whatever the database's collation
     count = func.count(ChallengeTag.challenge_id)
     return sorted(session.execute(
         select(ChallengeTag.tag)
@@ -204,10 +295,15 @@ def tag_choices(session: Session, limit: int = 200) -> list[str]:
 
 
 def year_choices(session: Session) -> list[int]:
-    return list(session.execute(
-        select(ChallengeRecord.year).where(ChallengeRecord.status == RecordStatus.PUBLISHED,
-                                           ChallengeRecord.year.is_not(None))
-        .distinct().order_by(ChallengeRecord.year.desc())).scalars())
+    """The years of published records, newest first (through the year index)."""
+    record = ChallengeRecord.__table__.alias("published_in_year")
+
+    def published(value: Any) -> Select:
+        return select(record.c.id).where(record.c.year == value,
+                                         record.c.status == RecordStatus.PUBLISHED)
+
+    return sorted(session.execute(_distinct_in_index(ChallengeRecord.year, published, 10_000))
+                  .scalars(), reverse=True)
 
 
 # --- the shared-values view ---------------------------------------------------------------------
