@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from typing import Any
 
 from flask import Blueprint, Flask, g, render_template, request
-from flask_babel import format_datetime
+from flask_babel import format_datetime, get_locale
 from flask_wtf.csrf import CSRFError
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
-from markupsafe import escape
+from markupsafe import Markup, escape
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
@@ -41,6 +42,7 @@ def init_web(app: Flask) -> None:
         format_datetime(dt, fmt) if dt else "")
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["money"] = format_pounds
+    LayoutCache(app).install(app.jinja_env)
     WTFormsHelpers(app)
     # Identifiers in paths fit the database's integer: a larger one is simply not found
     # (SQLite would otherwise overflow with a 500).
@@ -134,6 +136,43 @@ def init_web(app: Flask) -> None:
                     f"<h1>Sorry, there is a problem with the service</h1>"
                     f"<p>Try again later. Nothing you sent has been half saved.</p>"
                     f"<p>Reference: {escape(request_id or '')}</p></html>", status, headers)
+
+
+class LayoutCache:
+    """The shared layout's GOV.UK components (header, service navigation, phase banner, footer),
+    rendered once per language and inputs rather than on every request: their macros cost far
+    more than the markup they make. ``base.html`` asks ``layout_cached(name, *inputs)`` first
+    and only renders (and keeps, with ``layout_keep``) on a miss. The key holds the language,
+    the script root (the links are relative to it) and whatever else the component is given;
+    with templates reloading (debug) nothing is kept, so edits show at once."""
+
+    LIMIT = 256  # a few languages x a few navigation states: a bound, never reached in use
+    SLOT = Markup("<!--procure-layout-slot-->")  # where per-request markup goes in a kept component
+
+    def __init__(self, app: Flask) -> None:
+        self._app = app
+        self._kept: dict[tuple[Any, ...], Markup] = {}
+
+    def install(self, env: Any) -> None:
+        env.globals.update(layout_cached=self.cached, layout_keep=self.keep, layout_slot=self.SLOT)
+
+    def _key(self, name: str, inputs: tuple[Any, ...]) -> tuple[Any, ...] | None:
+        if self._app.jinja_env.auto_reload:
+            return None
+        return (name, str(get_locale() or ""), request.script_root,
+                json.dumps(inputs, sort_keys=True, default=str))
+
+    def cached(self, name: str, *inputs: Any) -> Markup | None:
+        key = self._key(name, inputs)
+        return self._kept.get(key) if key is not None else None
+
+    def keep(self, html: Markup, name: str, *inputs: Any) -> Markup:
+        key = self._key(name, inputs)
+        if key is not None:
+            if len(self._kept) >= self.LIMIT:
+                self._kept.clear()
+            self._kept[key] = html
+        return html
 
 
 class DatabaseId(IntegerConverter):

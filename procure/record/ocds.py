@@ -763,25 +763,43 @@ def load_record(session: Session, ocid_: str, pub: Publication) -> list[dict[str
     return record_releases(rows[0], check_ins(session, [parsed[0]]), pub).get(ocid_) or None
 
 
+PAGE_BATCH_DIVISOR = 4  # a record has several releases: a page of 100 rarely needs more than 25
+
+
 def page_of_releases(session: Session, pub: Publication, *, after: tuple[int, int] = (0, 0),
                      size: int = 100) -> tuple[list[dict[str, Any]], tuple[int, int] | None]:
     """Up to ``size`` releases, record by record (by id), from (record id, release index)
-    ``after``; and where the next page starts, if there is more. Two queries."""
+    ``after``; and where the next page starts, if there is more.
+
+    The records come in small batches (a quarter of ``size``, each batch's check-ins in one
+    query) until the page is full, so only the records the page shows are read and built:
+    usually two queries, and a third (an id only) when the page ends exactly with a batch."""
     start, skip = after
-    rows = published_records(session, after_id=start, limit=size + 1)
-    found = check_ins(session, [r.challenge_id for r in rows])
+    batch = max(1, size // PAGE_BATCH_DIVISOR)
     page: list[dict[str, Any]] = []
-    for rec in rows:
-        items = [r for rs in record_releases(rec, found, pub).values() for r in rs]
-        offset = skip if rec.id == start else 0
-        room = size - len(page)
-        page += items[offset:offset + room]
-        if offset + room < len(items):
-            return page, (rec.id, offset + room)
-        if len(page) == size:
-            following = next((r for r in rows if r.id > rec.id), None)
-            return page, ((following.id, 0) if following is not None else None)
-    return page, None
+    from_id = start
+    while True:
+        rows = published_records(session, after_id=from_id, limit=batch)
+        found = check_ins(session, [r.challenge_id for r in rows])
+        for index, rec in enumerate(rows):
+            items = [r for rs in record_releases(rec, found, pub).values() for r in rs]
+            offset = skip if rec.id == start else 0
+            room = size - len(page)
+            page += items[offset:offset + room]
+            if offset + room < len(items):
+                return page, (rec.id, offset + room)
+            if len(page) == size:
+                if index + 1 < len(rows):
+                    return page, (rows[index + 1].id, 0)
+                if len(rows) < batch:
+                    return page, None
+                following = session.execute(
+                    queries.published().with_only_columns(ChallengeRecord.id)
+                    .where(ChallengeRecord.id > rec.id).order_by(ChallengeRecord.id).limit(1)).scalar()
+                return page, ((following, 0) if following is not None else None)
+        if len(rows) < batch:
+            return page, None
+        from_id = rows[-1].id + 1
 
 
 def stream_releases(session: Session, pub: Publication, *, batch: int = 500) -> Iterator[dict[str, Any]]:

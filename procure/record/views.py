@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
+from flask_babel import format_number, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -29,6 +29,9 @@ from procure.record.rules import SORTS, RecordOutcome
 MAX_PAGE = 100_000
 # Searching is costly: rate limited per address (429 with Retry-After).
 SEARCH_LIMIT = "120 per minute"
+# The catalogue counts its matches no further than this ("More than 1,000 records found"): an
+# exact count of a common word's matches reads nearly every record.
+CATALOGUE_COUNT_LIMIT = 1000
 
 
 def _lang() -> str:
@@ -140,7 +143,8 @@ def catalogue():
     years = queries.year_choices(db)
     search = _search(request.args, criteria={c.key for c in criteria},
                      authorities={i for i, _n in authorities}, years=set(years))
-    page = queries.catalogue(db, search.filters, sort=search.sort, page=search.page)
+    page = queries.catalogue(db, search.filters, sort=search.sort, page=search.page,
+                             count_limit=CATALOGUE_COUNT_LIMIT)
 
     f = search.filters
     form = forms.CatalogueForm(formdata=None, data={
@@ -167,7 +171,8 @@ def catalogue():
         criterion_groups=list(groups.values()), outcome_labels=outcome_labels,
         pagination=_page_links(page.page, page.pages, args) if page.pages > 1 else None,
         beyond_end=page.page > page.pages and page.total > 0,
-        first_page=url_for("record.catalogue", **args))
+        first_page=url_for("record.catalogue", **args),
+        count_limit=format_number(page.count_limit) if page.more else None)
 
 
 # --- a record's page --------------------------------------------------------------------------

@@ -259,3 +259,63 @@ def test_what_a_record_holds_is_shown_as_text_never_as_markup(client, db, publis
         html = client.get(path).get_data(as_text=True)
         assert attack not in html and "<img src=x" not in html
         assert "&lt;script&gt;alert(" in html
+
+
+# --- a bounded count --------------------------------------------------------------------------
+
+def test_the_catalogue_counts_a_common_search_only_so_far(app, client, db, published,
+                                                            monkeypatch):
+    from procure.record import queries
+    from procure.record import views as record_views
+
+    at = published.published_at
+    for n in range(3):
+        copy_record(db, published, title=f"Copy {n}", at=at + (n + 1) * DAY)
+    assert "4 records found" in text_of(client.get("/catalogue?q=valleys"))
+    monkeypatch.setattr(queries, "RANKED_CANDIDATES", 2)
+    monkeypatch.setattr(record_views, "CATALOGUE_COUNT_LIMIT", 2)
+    for path in ("/catalogue", "/catalogue?q=valleys"):
+        text = text_of(client.get(path))
+        assert "More than 2 records found" in text and "4 records found" not in text
+        assert len(titles(client.get(path))) == 4  # the page itself is whole
+    assert "More than 2" in text_of(client.get("/catalogue?q=valleys&lang=cy"))
+    with app.app_context():
+        everything = queries.Filters()
+        exact = queries.catalogue(db, everything, per_page=1)
+        assert (exact.total, exact.pages, exact.more) == (4, 4, False)
+        bounded = queries.catalogue(db, everything, per_page=1, count_limit=2)
+        # Counted one past the limit, and only the limit offered in pages.
+        assert (bounded.total, bounded.pages, bounded.more) == (3, 2, True)
+        assert [r.id for r in bounded.items] == [r.id for r in exact.items]
+        within = queries.catalogue(db, everything, per_page=1, count_limit=4)
+        assert (within.total, within.pages, within.more) == (4, 4, False)
+
+
+# --- the shared layout, kept between requests ---------------------------------------------------
+
+def _layout(response) -> str:
+    html = response.get_data(as_text=True)
+    html = re.sub(r'nonce="[^"]+"', "", html)
+    html = re.sub(r'name="csrf_token" value="[^"]+"', "", html)
+    return html[:html.index('<main')] + html[html.index('<footer'):]
+
+
+def test_the_kept_layout_follows_the_language_the_reader_and_the_page(app, client, db, published):
+    english = _layout(client.get("/catalogue?lang=en"))
+    welsh = _layout(client.get("/catalogue?lang=cy"))
+    assert welsh != english and '<html lang="cy"' in welsh and "Cymraeg" in english
+    assert "English" in welsh and "Skip to main content" not in welsh
+    assert _layout(client.get("/catalogue?lang=en")) == english  # kept, and the same
+    record = _layout(client.get(f"/records/{published.challenge_id}?lang=en&x=1"))
+    assert f'href="/records/{published.challenge_id}?lang=cy&amp;x=1"' in record
+    challenges_nav = _layout(client.get("/challenges?lang=en"))
+    assert challenges_nav.count('aria-current="true"') == 1
+    assert 'href="/challenges" aria-current="true"' in challenges_nav
+    assert challenges_nav != _layout(client.get("/cookies?lang=en"))
+
+    sign_in(client, db, sb.editor())
+    signed_in = _layout(client.get("/catalogue?lang=en"))
+    assert "Sign out" in signed_in and "Your account" in signed_in and "Sign in" not in signed_in
+    with client.session_transaction() as session:
+        session.clear()
+    assert "Sign out" not in _layout(client.get("/catalogue?lang=en"))
