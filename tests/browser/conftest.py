@@ -1161,12 +1161,28 @@ def sign_in(page: Page, address: str, password: str = DEMO_PASSWORD) -> None:
     expect(heading).to_have_text(
         re.compile("Your account|Enter your security code|Set up two-step sign-in"))
     if heading.inner_text() == "Set up two-step sign-in":
-        _keys[address] = page.get_by_test_id("totp-key").inner_text().replace(" ", "")
-        _last_steps.pop(address, None)
-        page.get_by_label("Code from the new authenticator").fill(totp_now(address))
-        page.get_by_role("button", name="Turn on two-step sign-in").click()
-        page.get_by_text("I have saved my codes").click()
+        set_up_two_step(page, address)
     elif heading.inner_text() == "Enter your security code":
-        page.get_by_label("Security code").fill(totp_now(address))
-        page.get_by_role("button", name="Continue").click()
+        give_code(page, address)
     expect(heading).to_have_text("Your account")
+
+
+def set_up_two_step(page: Page, address: str, password: str | None = None) -> None:
+    """On the "Set up two-step sign-in" page: add the key shown to an authenticator, give its
+    code (and, when already signed in, the password again), and say the recovery codes are
+    saved."""
+    expect(page.get_by_role("heading", level=1)).to_have_text("Set up two-step sign-in")
+    _keys[address] = page.get_by_test_id("totp-key").inner_text().replace(" ", "")
+    _last_steps.pop(address, None)
+    if password is not None:
+        page.get_by_label("Current password").fill(password)
+    page.get_by_label("Code from the new authenticator").fill(totp_now(address))
+    page.get_by_role("button", name="Turn on two-step sign-in").click()
+    page.get_by_text("I have saved my codes").click()
+
+
+def give_code(page: Page, address: str) -> None:
+    """On the "Enter your security code" page: give the authenticator's current code."""
+    expect(page.get_by_role("heading", level=1)).to_have_text("Enter your security code")
+    page.get_by_label("Security code").fill(totp_now(address))
+    page.get_by_role("button", name="Continue").click()

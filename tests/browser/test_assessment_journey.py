@@ -26,6 +26,7 @@ from tests.browser.conftest import (
     VIEWER,
     LiveServer,
     fill_date,
+    give_code,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
@@ -123,6 +124,7 @@ def test_two_assessors_moderation_approval_release_and_feedback(
     expert.get_by_label("E-mail address").fill(EXPERT)
     expert.get_by_label("Password", exact=True).fill(DEMO_PASSWORD)
     expert.get_by_role("button", name="Sign in").click()
+    give_code(expert, EXPERT)  # the demo expert already uses two-step sign-in
     expect(heading(expert)).to_have_text("Invitation to assess")
     expert.get_by_role("button", name="Accept the invitation").click()
     expect(heading(expert)).to_have_text("Proposals to assess")

@@ -9,7 +9,7 @@ import uuid
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import LiveServer, sign_in
+from tests.browser.conftest import LiveServer, set_up_two_step, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -50,6 +50,10 @@ def test_register_verify_sign_in_welsh_sign_out(page: Page, live_server: LiveSer
     page.get_by_label("Name of the organisation").fill(org_name)
     page.get_by_label("A public authority (buyer)").check()
     page.get_by_role("button", name="Create organisation").click()
+    # A member of a public authority must use two-step sign-in: it is set up before going on.
+    set_up_two_step(page, address, PASSWORD)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your account")
+    page.get_by_role("link", name="Your organisation").first.click()
     expect(page.get_by_role("heading", level=1)).to_have_text(org_name)
     expect(page.locator("main")).to_contain_text("Awaiting verification")
     sign_out(page)
