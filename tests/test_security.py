@@ -238,3 +238,26 @@ def test_error_page_still_answers_when_the_error_template_itself_fails(tmp_path,
     assert "problem with the service" in body and "ref-123" in body
     assert "Traceback" not in body and "boom" not in body
     assert "object-src 'none'" in response.headers["Content-Security-Policy"]
+
+
+def test_database_out_of_reach_is_a_503_with_retry_after_and_the_security_headers(tmp_path):
+    """A restarting database is a temporary state: 503 with Retry-After, never a 500."""
+    import psycopg
+    from sqlalchemy import exc as sa_exc
+
+    from procure import create_app
+
+    app = create_app("testing", SQLALCHEMY_DATABASE_URL=f"sqlite:///{tmp_path / 'd.db'}",
+                     PROPAGATE_EXCEPTIONS=False)
+
+    @app.get("/reads-the-database")
+    def reads_the_database():
+        refused = psycopg.OperationalError("connection refused")  # no SQLSTATE: never answered
+        raise sa_exc.OperationalError("SELECT 1", {}, refused)
+
+    response = app.test_client().get("/reads-the-database")
+    assert response.status_code == 503
+    assert response.headers["Retry-After"].isdigit()
+    assert "problem with the service" in response.get_data(as_text=True)
+    assert "connection refused" not in response.get_data(as_text=True)
+    assert_security_headers(response)
